@@ -1,0 +1,5 @@
+import sys
+
+from seisphase.cli import main
+
+sys.exit(main())

@@ -1,0 +1,95 @@
+"""Option blocks and small helpers shared by subcommands (defined once, used by train and sweep)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+MODEL_CHOICES = ("linear", "mlp", "cnn")
+FEATURE_KINDS = ("logspectrum", "logspectrogram", "waveform")
+
+
+def add_components_arg(p) -> None:
+    p.add_argument("--components", metavar="ORDER",
+                   help="component order of the file's channels, e.g. ENZ (overrides the file; "
+                        "files that do not say are read as NEZ, the lab's order)")
+
+
+def add_train_args(p) -> None:
+    """Model, feature and optimisation options of ``train`` (and ``sweep``)."""
+    g = p.add_argument_group("model")
+    g.add_argument("--model", choices=MODEL_CHOICES, default="mlp", help="network (default mlp)")
+    g.add_argument("--hidden", type=int, nargs="+", metavar="N",
+                   help="hidden layer widths of the mlp, e.g. --hidden 40 40 (default 40)")
+    g.add_argument("--width", type=float, help="CNN width multiplier (1.0 = GPD, 0.5 = small)")
+    g.add_argument("--model-components", metavar="ORDER",
+                   help="components the model reads (default ZNE; Z for a vertical-only model)")
+    g = p.add_argument_group("features")
+    g.add_argument("--features", choices=FEATURE_KINDS,
+                   help="input of the model (default: logspectrum for linear/mlp, waveform for cnn)")
+    g.add_argument("--features-components", metavar="ORDER",
+                   help="subset of components used for spectral features (e.g. E: the lab's one channel)")
+    g.add_argument("--fmax", type=float, default=20.0, help="highest frequency kept, Hz (default 20)")
+    g.add_argument("--bandpass", type=float, nargs=2, metavar=("FMIN", "FMAX"),
+                   help="CNN input bandpass in Hz (GPD used 3 20)")
+    g.add_argument("--normalize", choices=("peak", "std", "none"),
+                   help="CNN input normalisation per window (default peak)")
+    g.add_argument("--augment", action="store_true",
+                   help="CNN training augmentation (shifts, scaling, noise, flips, channel dropout)")
+    g = p.add_argument_group("training")
+    g.add_argument("--epochs", type=int, default=100, help="maximum epochs (default 100)")
+    g.add_argument("--batch-size", type=int, default=32, help="windows per step (default 32, the lab's)")
+    g.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default="adam")
+    g.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
+    g.add_argument("--momentum", type=float, default=0.0, help="SGD momentum (default 0, the lab's)")
+    g.add_argument("--weight-decay", type=float, default=0.0, help="L2 penalty (default 0)")
+    g.add_argument("--patience", type=int, default=10,
+                   help="early stopping: epochs without validation improvement (0 = off)")
+    g.add_argument("--class-weighted", action="store_true", help="weight the loss by inverse class frequency")
+    g.add_argument("--one-cycle", action="store_true", help="one-cycle learning-rate schedule")
+    g.add_argument("--seed", type=int, default=0, help="seed of split, initialisation and shuffling")
+    g.add_argument("--split", type=float, nargs=3, default=(0.7, 0.15, 0.15),
+                   metavar=("TRAIN", "VAL", "TEST"), help="split fractions (default 0.7 0.15 0.15)")
+    g.add_argument("--group-by", default="auto",
+                   help="metadata column whose groups never straddle splits: auto (event_id, "
+                        "record or station_id, whichever exists), none, or a column name")
+
+
+def classifier_from_args(args, progress: bool):
+    """Build an unfitted PhaseClassifier from parsed ``train`` options."""
+    from seisphase.classifier import PhaseClassifier
+    from seisphase.features import FeatureConfig
+    from seisphase.models import model_spec
+    from seisphase.training import TrainConfig
+
+    spec = model_spec(args.model)
+    kind = args.features or spec.default_features
+    preprocess = {}
+    if args.bandpass:
+        preprocess["bandpass"] = list(args.bandpass)
+    if args.normalize:
+        preprocess["normalize"] = args.normalize
+    features = FeatureConfig(kind=kind, fmax=args.fmax, components=args.features_components,
+                             preprocess=preprocess)
+    train = TrainConfig(
+        epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
+        momentum=args.momentum, weight_decay=args.weight_decay,
+        patience=args.patience or None, seed=args.seed, class_weighted=args.class_weighted,
+        one_cycle=args.one_cycle,
+    )
+    params = {}
+    if args.width is not None:
+        params["width"] = args.width
+    return PhaseClassifier(
+        args.model, hidden=args.hidden, model_params=params or None, features=features,
+        train=train, components=args.model_components, augment={"enabled": True} if args.augment else None,
+        progress=progress,
+    )
+
+
+def write_json(path: Path, obj) -> None:
+    """Write JSON atomically."""
+    from seisphase._atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2))

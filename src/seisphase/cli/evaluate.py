@@ -1,0 +1,52 @@
+"""``seisphase evaluate``: metrics of a saved model on labelled windows."""
+
+from __future__ import annotations
+
+import json
+
+from seisphase.cli._common import add_components_arg
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("evaluate", help="score a saved model on labelled windows",
+                       description="Accuracy, per-class precision/recall/F1, macro-F1, MCC and "
+                                   "the confusion matrix of MODEL_DIR on every window of DATA.")
+    p.add_argument("model_dir", metavar="MODEL_DIR")
+    p.add_argument("data", nargs="+", metavar="DATA")
+    add_components_arg(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from seisphase.classifier import PhaseClassifier
+    from seisphase.data.sources import load_many
+    from seisphase.evaluation import evaluate_predictions
+
+    clf = PhaseClassifier.load(args.model_dir)
+    data = load_many(args.data, components=args.components)
+    if data.labels is None:
+        from seisphase.errors import DataError
+
+        raise DataError("evaluation needs labels (Y) in DATA")
+    proba = clf.predict_proba(data)
+    result = evaluate_predictions(data.labels, proba.argmax(1))
+    out = result.to_dict()
+    try:
+        from seisphase.calibration import expected_calibration_error
+    except ImportError:
+        expected_calibration_error = None
+    if expected_calibration_error is not None:
+        import numpy as np
+        import torch
+
+        raw = torch.softmax(torch.as_tensor(clf.logits(data)).double(), 1).numpy()
+        out["ece"] = float(expected_calibration_error(data.labels, proba))
+        out["ece_uncalibrated"] = float(expected_calibration_error(data.labels, np.asarray(raw)))
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(result.format_table())
+        if "ece" in out:
+            print(f"\nECE {out['ece']:.3f} (uncalibrated {out['ece_uncalibrated']:.3f})")
+    return 0

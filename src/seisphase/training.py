@@ -1,0 +1,263 @@
+"""One readable training loop for every seisphase network.
+
+The lab re-batches through a Python ``DataLoader`` + ``SubsetRandomSampler`` each step, which
+spends most of its time collating single samples. Here the whole training set is one tensor;
+each epoch draws one seeded permutation and slices contiguous batches from the shuffled copy,
+so there is no per-sample Python work.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from seisphase.errors import ConfigError, ModelFileError
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+CHECKPOINT_NAME = "checkpoint.pt"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings (JSON types only; stored in the model file).
+
+    Parameters
+    ----------
+    epochs : int
+        Maximum number of passes over the training windows.
+    batch_size : int
+        Windows per gradient step (the lab: 32).
+    optimizer : {"sgd", "adam", "adamw"}
+    lr, momentum, weight_decay : float
+        Learning rate, SGD momentum (the lab: 0), L2 penalty (the lab's ``weight_decay``).
+    patience : int or None
+        Stop when the validation loss has not improved for this many epochs and restore the
+        best weights; ``None`` trains all epochs (the best weights are still restored).
+    seed : int
+        Seeds initialisation, shuffling and augmentation.
+    class_weighted : bool
+        Weight the loss by inverse class frequency of the training windows.
+    one_cycle : bool
+        One-cycle learning-rate schedule peaking at ``lr`` (helps the CNN).
+    """
+
+    epochs: int = 100
+    batch_size: int = 32
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    patience: int | None = 10
+    seed: int = 0
+    class_weighted: bool = False
+    one_cycle: bool = False
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(
+                f"unknown optimizer {self.optimizer!r}; valid: {', '.join(OPTIMIZERS)}"
+            )
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ConfigError("epochs and batch_size must be at least 1")
+        if not self.lr > 0:
+            raise ConfigError(f"learning rate must be positive, got {self.lr}")
+        if self.patience is not None and self.patience < 1:
+            raise ConfigError("patience must be at least 1 (or None to train every epoch)")
+
+
+@dataclass
+class History:
+    """Per-epoch training record."""
+
+    train_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    best_epoch: int = -1
+    stopped_early: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> History:
+        return cls(**d)
+
+    @property
+    def n_epochs(self) -> int:
+        return len(self.train_loss)
+
+
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    params = model.parameters()
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
+                               weight_decay=config.weight_decay, foreach=True)
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, foreach=True)
+    return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay, foreach=True)
+
+
+@torch.no_grad()
+def evaluate_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn,
+                  batch_size: int = 4096) -> tuple[float, float]:
+    """Mean loss and accuracy of ``model`` on ``(x, y)`` in evaluation mode."""
+    model.eval()
+    total, correct = 0.0, 0
+    for xb, yb in zip(x.split(batch_size), y.split(batch_size)):
+        logits = model(xb)
+        total += float(loss_fn(logits, yb)) * len(yb)
+        correct += int((logits.argmax(1) == yb).sum())
+    return total / len(y), correct / len(y)
+
+
+def train_network(
+    model: nn.Module,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    config: TrainConfig,
+    *,
+    augment=None,
+    checkpoint_dir: str | Path | None = None,
+    resume: bool = False,
+    progress: bool = True,
+) -> History:
+    """Train ``model`` in place and return its :class:`History`; the best-validation weights are kept.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Maps a batch of inputs to logits of shape (batch, n_classes).
+    x_train, x_val : ndarray, shape (n, ...)
+        Model inputs (features or preprocessed waveforms), float32.
+    y_train, y_val : ndarray, shape (n,)
+        Integer labels.
+    config : TrainConfig
+    augment : callable, optional
+        ``augment(xb, yb, generator) -> (xb, yb)`` applied to each training batch (not to
+        validation); must use ``generator`` for randomness so runs reproduce.
+    checkpoint_dir : path, optional
+        Where ``checkpoint.pt`` is written after every epoch.
+    resume : bool
+        Continue from ``checkpoint_dir/checkpoint.pt`` when it exists.
+    progress : bool
+        Show a tqdm bar.
+    """
+    if len(y_train) == 0 or len(y_val) == 0:
+        raise ConfigError("training needs at least one training and one validation window")
+    torch.manual_seed(config.seed)
+    gen = torch.Generator().manual_seed(config.seed)
+    xt, yt = torch.as_tensor(x_train), torch.as_tensor(y_train, dtype=torch.long)
+    xv, yv = torch.as_tensor(x_val), torch.as_tensor(y_val, dtype=torch.long)
+    weight = None
+    if config.class_weighted:
+        counts = torch.bincount(yt, minlength=3).clamp_min(1).float()
+        weight = counts.sum() / (len(counts) * counts)
+    loss_fn = nn.CrossEntropyLoss(weight=weight)
+    eval_loss_fn = nn.CrossEntropyLoss()
+    optimizer = make_optimizer(model, config)
+    steps_per_epoch = math.ceil(len(yt) / config.batch_size)
+    scheduler = None
+    if config.one_cycle:
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch)
+
+    history, start_epoch = History(), 0
+    best_loss, best_state, bad_epochs = math.inf, copy.deepcopy(model.state_dict()), 0
+    ckpt_path = Path(checkpoint_dir) / CHECKPOINT_NAME if checkpoint_dir else None
+    if resume and ckpt_path is not None and ckpt_path.exists():
+        state = load_checkpoint(ckpt_path)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None and state.get("scheduler"):
+            scheduler.load_state_dict(state["scheduler"])
+        gen.set_state(state["generator"])
+        history = History.from_dict(state["history"])
+        best_state, best_loss = state["best_state"], state["best_loss"]
+        bad_epochs, start_epoch = state["bad_epochs"], state["epoch"] + 1
+
+    bar = _progress(range(start_epoch, config.epochs), progress, start_epoch, config.epochs)
+    for epoch in bar:
+        if history.stopped_early:
+            break
+        t0 = time.perf_counter()
+        model.train()
+        # One gather per epoch: a shuffled copy, then contiguous slices (no sampler, no collate).
+        perm = torch.randperm(len(yt), generator=gen)
+        xs, ys = xt[perm], yt[perm]
+        total, correct = 0.0, 0
+        for xb, yb in zip(xs.split(config.batch_size), ys.split(config.batch_size)):
+            if augment is not None:
+                xb, yb = augment(xb, yb, gen)
+            optimizer.zero_grad(set_to_none=True)
+            logits = model(xb)
+            loss = loss_fn(logits, yb)
+            loss.backward()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            total += loss.detach() * len(yb)
+            correct += (logits.detach().argmax(1) == yb).sum()
+        history.train_loss.append(float(total) / len(yt))
+        history.train_accuracy.append(int(correct) / len(yt))
+        val_loss, val_acc = evaluate_loss(model, xv, yv, eval_loss_fn)
+        history.val_loss.append(val_loss)
+        history.val_accuracy.append(val_acc)
+        history.seconds.append(time.perf_counter() - t0)
+        if val_loss < best_loss - 1e-6:
+            best_loss, bad_epochs, history.best_epoch = val_loss, 0, epoch
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            bad_epochs += 1
+            if config.patience is not None and bad_epochs >= config.patience:
+                history.stopped_early = True
+        if hasattr(bar, "set_postfix"):
+            bar.set_postfix(loss=f"{val_loss:.3f}", acc=f"{val_acc:.3f}")
+        if ckpt_path is not None:
+            save_checkpoint(ckpt_path, {
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict() if scheduler is not None else {},
+                "generator": gen.get_state(), "history": history.to_dict(),
+                "best_state": best_state, "best_loss": best_loss,
+                "bad_epochs": bad_epochs, "epoch": epoch,
+            })
+    model.load_state_dict(best_state)
+    model.eval()
+    return history
+
+
+def _progress(iterable, enabled: bool, initial: int, total: int):
+    if not enabled:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, initial=initial, total=total, desc="epochs", leave=False, unit="ep")
+
+
+def save_checkpoint(path: Path, state: dict) -> None:
+    """Write a checkpoint atomically (a kill mid-write leaves the previous one intact)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+
+
+def load_checkpoint(path: Path) -> dict:
+    """Read a checkpoint with ``weights_only=True`` (no code is unpickled)."""
+    try:
+        return torch.load(path, weights_only=True)
+    except Exception as exc:  # torch raises many types for corrupt files
+        raise ModelFileError(
+            f"cannot resume from {path}: the checkpoint is unreadable ({exc.__class__.__name__}); "
+            f"delete it to start over"
+        ) from None
