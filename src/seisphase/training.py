@@ -172,6 +172,7 @@ def train_network(
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch)
 
+    fast_epoch = _plain_sgd_epoch_fn(model, config) if augment is None and weight is None else None
     history, start_epoch = History(), 0
     best_loss, best_state, bad_epochs = math.inf, copy.deepcopy(model.state_dict()), 0
     ckpt_path = Path(checkpoint_dir) / CHECKPOINT_NAME if checkpoint_dir else None
@@ -195,19 +196,23 @@ def train_network(
         # One gather per epoch: a shuffled copy, then contiguous slices (no sampler, no collate).
         perm = torch.randperm(len(yt), generator=gen)
         xs, ys = xt[perm], yt[perm]
-        total, correct = 0.0, 0
-        for xb, yb in zip(xs.split(config.batch_size), ys.split(config.batch_size)):
-            if augment is not None:
-                xb, yb = augment(xb, yb, gen)
-            optimizer.zero_grad(set_to_none=True)
-            logits = model(xb)
-            loss = loss_fn(logits, yb)
-            loss.backward()
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            total += loss.detach() * len(yb)
-            correct += (logits.detach().argmax(1) == yb).sum()
+        if fast_epoch is not None:
+            total, correct = fast_epoch(xs.numpy(), ys.numpy())
+        else:
+            total, correct = 0.0, 0
+            for xb, yb in zip(xs.split(config.batch_size), ys.split(config.batch_size)):
+                if augment is not None:
+                    xb, yb = augment(xb, yb, gen)
+                optimizer.zero_grad(set_to_none=True)
+                logits = model(xb)
+                loss = loss_fn(logits, yb)
+                loss.backward()
+                optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
+                # Accumulate as tensors: no host sync per step.
+                total += loss.detach() * len(yb)
+                correct += (logits.detach().argmax(1) == yb).sum()
         history.train_loss.append(float(total) / len(yt))
         history.train_accuracy.append(int(correct) / len(yt))
         val_loss, val_acc = evaluate_loss(model, xv, yv, eval_loss_fn)
@@ -234,6 +239,58 @@ def train_network(
     model.load_state_dict(best_state)
     model.eval()
     return history
+
+
+def _plain_sgd_epoch_fn(model: nn.Module, config: TrainConfig):
+    """A NumPy epoch for the lab's case: an MLP trained by plain SGD (no momentum, no schedule).
+
+    Small batches of small MLPs spend nearly all their time in PyTorch's per-operation
+    dispatch and autograd bookkeeping, not in arithmetic. For this one case the gradients of
+    softmax cross-entropy through Linear+ReLU layers are written out by hand and applied in
+    place to NumPy views of the model's own parameters: the same mathematics as
+    ``torch.optim.SGD`` with ``weight_decay`` (checked against the autograd loop by a test),
+    several times faster. Anything else returns ``None`` and uses the autograd loop.
+    """
+    from seisphase.models.mlp import MLP
+
+    if (not isinstance(model, MLP) or config.optimizer != "sgd" or config.momentum
+            or config.one_cycle):
+        return None
+    linears = [m for m in model.net if isinstance(m, nn.Linear)]
+    params = [(m.weight.detach().numpy(), m.bias.detach().numpy()) for m in linears]
+    lr, wd, bs = config.lr, config.weight_decay, config.batch_size
+
+    def epoch(xs: np.ndarray, ys: np.ndarray) -> tuple[float, int]:
+        total, correct = 0.0, 0
+        for start in range(0, len(ys), bs):
+            xb, yb = xs[start:start + bs], ys[start:start + bs]
+            rows = np.arange(len(yb))
+            acts = [xb]
+            for i, (w, b) in enumerate(params):
+                z = acts[-1] @ w.T + b
+                acts.append(np.maximum(z, 0, out=z) if i < len(params) - 1 else z)
+            logits = acts[-1]
+            shifted = logits - logits.max(1, keepdims=True)
+            expz = np.exp(shifted)
+            norm = expz.sum(1, keepdims=True)
+            total -= float((shifted[rows, yb] - np.log(norm[:, 0])).sum())
+            correct += int((logits.argmax(1) == yb).sum())
+            grad = expz / norm  # d(mean cross-entropy)/d(logits) = (softmax - onehot) / batch
+            grad[rows, yb] -= 1.0
+            grad /= len(yb)
+            for i in range(len(params) - 1, -1, -1):
+                w, b = params[i]
+                gw, gb = grad.T @ acts[i], grad.sum(0)
+                if i:
+                    grad = (grad @ w) * (acts[i] > 0)
+                if wd:
+                    gw += wd * w
+                    gb += wd * b
+                w -= lr * gw
+                b -= lr * gb
+        return total, correct
+
+    return epoch
 
 
 def _progress(iterable, enabled: bool, initial: int, total: int):
