@@ -77,12 +77,19 @@ def classifier_from_args(args, progress: bool):
         patience=args.patience or None, seed=args.seed, class_weighted=args.class_weighted,
         one_cycle=args.one_cycle,
     )
+    augment = None
+    if args.augment:
+        from dataclasses import asdict
+
+        from seisphase.augment import AugmentConfig
+
+        augment = asdict(AugmentConfig())
     params = {}
     if args.width is not None:
         params["width"] = args.width
     return PhaseClassifier(
         args.model, hidden=args.hidden, model_params=params or None, features=features,
-        train=train, components=args.model_components, augment={"enabled": True} if args.augment else None,
+        train=train, components=args.model_components, augment=augment,
         progress=progress,
     )
 
