@@ -25,6 +25,7 @@ import torch
 
 from seisphase import __version__
 from seisphase._atomic import atomic_directory
+from seisphase.card import model_card
 from seisphase.data.split import split_windows
 from seisphase.data.windows import (
     CANONICAL_COMPONENTS,
@@ -278,7 +279,7 @@ class PhaseClassifier:
             state = {k: v.detach().contiguous() for k, v in self.network_.state_dict().items()}
             save_file(state, str(tmp / WEIGHTS_NAME))
             (tmp / CONFIG_NAME).write_text(json.dumps(config, indent=2, default=_json_default))
-            _write_card(tmp, config)
+            (tmp / "MODEL_CARD.md").write_text(model_card(config))
         return path
 
     @classmethod
@@ -328,7 +329,10 @@ class PhaseClassifier:
         clf.train_config_ = clf.train
         clf.temperature_ = float(cfg.get("temperature", 1.0))
         clf.history_ = History.from_dict(cfg["history"])
-        clf.info_ = {k: cfg.get(k) for k in ("data", "split", "metrics")}
+        clf.info_ = {"data": cfg.get("data"), "split": cfg.get("split"),
+                     "metrics": cfg.get("metrics") or {}}
+        if "calibration" in cfg:
+            clf.info_["calibration"] = cfg["calibration"]
         return clf
 
     def with_train(self, **changes) -> PhaseClassifier:
@@ -346,12 +350,3 @@ def _json_default(obj):
     if isinstance(obj, np.ndarray):
         return obj.tolist()
     raise TypeError(f"cannot store {type(obj).__name__} in model.json")
-
-
-def _write_card(directory: Path, config: dict) -> None:
-    """Write MODEL_CARD.md when the card module is available."""
-    try:
-        from seisphase.card import model_card
-    except ImportError:
-        return
-    (directory / "MODEL_CARD.md").write_text(model_card(config))
