@@ -37,7 +37,9 @@ def test_evaluate_json_has_the_promised_keys(trained, capsys):
     d, data = trained
     assert main(["evaluate", str(d / "model"), str(data), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert {"accuracy", "macro_f1", "mcc", "per_class", "confusion", "n_windows"} <= set(out)
+    assert {"accuracy", "macro_f1", "mcc", "per_class", "confusion", "n_windows", "ece",
+            "ece_uncalibrated"} <= set(out)
+    assert 0 <= out["ece"] <= 1
     assert out["n_windows"] == 150
     assert sum(map(sum, out["confusion"])) == 150
 

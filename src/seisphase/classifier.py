@@ -25,6 +25,7 @@ import torch
 
 from seisphase import __version__
 from seisphase._atomic import atomic_directory
+from seisphase.calibration import softmax
 from seisphase.card import model_card
 from seisphase.data.split import split_windows
 from seisphase.data.windows import (
@@ -224,8 +225,7 @@ class PhaseClassifier:
 
         The stored calibration temperature divides the logits before the softmax.
         """
-        z = torch.as_tensor(self.logits(X)) / self.temperature_
-        return torch.softmax(z.double(), dim=1).numpy()
+        return softmax(self.logits(X), self.temperature_)
 
     def predict(self, X) -> np.ndarray:
         """Predicted label per window, shape (n_windows,), indices into ``classes_``."""

@@ -19,6 +19,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from seisphase.calibration import expected_calibration_error, softmax
     from seisphase.classifier import PhaseClassifier
     from seisphase.data.sources import load_many
     from seisphase.evaluation import evaluate_predictions
@@ -32,21 +33,14 @@ def run(args) -> int:
     proba = clf.predict_proba(data)
     result = evaluate_predictions(data.labels, proba.argmax(1))
     out = result.to_dict()
-    try:
-        from seisphase.calibration import expected_calibration_error
-    except ImportError:
-        expected_calibration_error = None
-    if expected_calibration_error is not None:
-        import numpy as np
-        import torch
-
-        raw = torch.softmax(torch.as_tensor(clf.logits(data)).double(), 1).numpy()
-        out["ece"] = float(expected_calibration_error(data.labels, proba))
-        out["ece_uncalibrated"] = float(expected_calibration_error(data.labels, np.asarray(raw)))
+    raw = softmax(clf.logits(data))
+    out["ece"] = expected_calibration_error(data.labels, proba)
+    out["ece_uncalibrated"] = expected_calibration_error(data.labels, raw)
+    out["temperature"] = clf.temperature_
     if args.json:
         print(json.dumps(out))
     else:
         print(result.format_table())
-        if "ece" in out:
-            print(f"\nECE {out['ece']:.3f} (uncalibrated {out['ece_uncalibrated']:.3f})")
+        print(f"\nexpected calibration error {out['ece']:.3f} (uncalibrated "
+              f"{out['ece_uncalibrated']:.3f}, temperature {clf.temperature_:.2f})")
     return 0

@@ -48,6 +48,9 @@ def run(args) -> int:
     clf.fit(data.subset(split.train), validation=data.subset(split.validation),
             checkpoint_dir=ckpt, resume=args.resume, split_info=split.summary())
     clf.info_["data"]["sources"] = list(args.data)
+    from seisphase.calibration import calibrate
+
+    calibrate(clf, data.subset(split.validation))
     metrics = {}
     if split.test.size:
         result = evaluate(clf, data.subset(split.test))
