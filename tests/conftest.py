@@ -43,3 +43,18 @@ def real_dev():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         return load_windows(REAL_DEV)
+
+
+@pytest.fixture(scope="session")
+def quick_demo(tmp_path_factory):
+    """One ``seisphase demo --quick`` run shared by the tests that inspect its output."""
+    import contextlib
+    import io
+
+    from seisphase.cli import main
+
+    out = tmp_path_factory.mktemp("quick_demo") / "demo"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["demo", "--quick", "--quiet", "--out", str(out)])
+    return out, code, printed.getvalue()

@@ -7,10 +7,9 @@ from seisphase.cli import main
 
 
 @pytest.mark.slow
-def test_quick_demo_writes_every_promised_file(tmp_path, capsys):
-    out = tmp_path / "demo"
-    assert main(["demo", "--quick", "--quiet", "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
+def test_quick_demo_writes_every_promised_file(quick_demo, tmp_path, capsys):
+    out, code, printed = quick_demo
+    assert code == 0
     assert "| model |" in printed and "best model:" in printed
     summary = json.loads((out / "metrics.json").read_text())
     names = [r["name"] for r in summary["rows"]]
@@ -22,6 +21,7 @@ def test_quick_demo_writes_every_promised_file(tmp_path, capsys):
     for name in ("model.json", "model.safetensors"):
         assert (out / "models" / "best" / name).exists()
     assert any((out / "figures").glob("*.png"))
+    assert (out / "report.html").stat().st_size > 10_000
     # the best model works with the CLI directly
     assert main(["evaluate", str(out / "models" / "best"), "synthetic:60:9", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)

@@ -189,11 +189,9 @@ def test_report_of_a_train_model_directory(tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory):
-    from seisphase.demo import QUICK, run_demo
-
-    out = tmp_path_factory.mktemp("demo") / "demo"
-    run_demo(out, QUICK, progress=False)
+def demo_dir(quick_demo):
+    out, code, _ = quick_demo
+    assert code == 0
     return out
 
 
