@@ -39,7 +39,7 @@ FORMATS = (".png", ".svg", ".pdf")
 """File types :func:`save_figure` writes, chosen by the path's suffix."""
 
 _RESULTS = ("plot_history", "plot_learning_curves", "plot_sweep", "plot_confusion",
-            "plot_precision_recall", "plot_reliability", "plot_realism")
+            "plot_precision_recall", "plot_reliability", "plot_realism", "plot_scan")
 
 
 def __getattr__(name):

@@ -359,3 +359,42 @@ def plot_realism(freqs, spectra_syn, spectra_real, env_syn, env_real, *,
             ax.legend(fontsize="small")
     fig.suptitle("Synthetic (black, dashed) vs real windows")
     return fig
+
+
+def plot_scan(waveforms, probabilities, picks, *, station: str = "") -> Figure:
+    """Waveforms (each normalised), probability traces and picks of one station.
+
+    Parameters
+    ----------
+    waveforms, probabilities : obspy.Stream
+        The scanned traces and the probability traces from :func:`seisphase.scan.scan`
+        (channel names ending in the phase letter).
+    picks : list of :class:`seisphase.picks.Pick`
+    """
+    fig, axes = new_figure(2, 1, size=(12, 6), sharex=True)
+    ax_w, ax_p = axes[:, 0]
+    t0 = min(tr.stats.starttime for tr in waveforms)
+    for k, tr in enumerate(sorted(waveforms, key=lambda t: t.stats.channel)):
+        data = np.asarray(tr.data, dtype=float)
+        data = data - data.mean()
+        ax_w.plot(tr.times() + (tr.stats.starttime - t0), data / (np.abs(data).max() or 1) / 2 - k,
+                  lw=0.5, color="k")
+        ax_w.text(0, -k + 0.3, tr.stats.channel, fontsize=8)
+    for tr in probabilities:
+        phase = tr.stats.channel[-1]
+        ax_p.plot(tr.times() + (tr.stats.starttime - t0), tr.data, lw=1,
+                  color=PHASE_COLORS.get(phase, "0.5"), ls=":" if phase == "N" else "-",
+                  label=PHASE_NAMES.get(phase, phase))
+    for q in picks:
+        for ax in (ax_w, ax_p):
+            ax.axvline(q.time - t0, color=PHASE_COLORS.get(q.phase, "k"), lw=0.8, alpha=0.7)
+    ax_w.set_yticks([])
+    ax_w.set_title(f"{station + ': ' if station else ''}waveforms and picks "
+                   "(P blue, S vermillion)")
+    ax_p.set_ylim(-0.02, 1.02)
+    ax_p.set_ylabel("probability")
+    ax_p.set_xlabel(f"seconds after {t0}")
+    handles, labels = ax_p.get_legend_handles_labels()
+    unique = dict(zip(labels, handles))
+    ax_p.legend(unique.values(), unique.keys(), loc="upper right", fontsize=8)
+    return fig

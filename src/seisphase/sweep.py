@@ -460,6 +460,22 @@ def format_table(df: pd.DataFrame) -> str:
 
 
 # -- figures ---------------------------------------------------------------------------------
+def sweep_figure(runs: pd.DataFrame):
+    """Score vs learning rate (or the first numeric swept setting), one line per other setting;
+    ``None`` when no numeric setting varies (an optimizer-only sweep)."""
+    from seisphase.plots_results import plot_sweep
+
+    candidates = [c for c in runs.attrs["config_columns"] if c != "seed"]
+    if "hidden" in candidates and "depth" in runs.columns:
+        candidates[candidates.index("hidden"):candidates.index("hidden") + 1] = ["width", "depth"]
+    varied = [c for c in candidates if runs[c].astype(str).nunique() > 1]
+    numeric = [c for c in varied if pd.api.types.is_numeric_dtype(runs[c])]
+    x = "lr" if "lr" in numeric else next(iter(numeric), None)
+    if x is None:
+        return None
+    return plot_sweep(runs, x=x, hue=[c for c in varied if c != x] or None)
+
+
 def write_figures(runs: pd.DataFrame, out_dir) -> list[Path]:
     """Score vs learning rate (one line per width / depth) and the best settings' learning curves.
 
@@ -467,17 +483,11 @@ def write_figures(runs: pd.DataFrame, out_dir) -> list[Path]:
     curve per setting, its lowest seed, the best eight) into ``out_dir``; returns their paths.
     """
     from seisphase.plots import save_figure
-    from seisphase.plots_results import plot_learning_curves, plot_sweep
+    from seisphase.plots_results import plot_learning_curves
 
     written = []
-    candidates = [c for c in runs.attrs["config_columns"] if c != "seed"]
-    if "hidden" in candidates and "depth" in runs.columns:
-        candidates[candidates.index("hidden"):candidates.index("hidden") + 1] = ["width", "depth"]
-    varied = [c for c in candidates if runs[c].astype(str).nunique() > 1]
-    numeric = [c for c in varied if pd.api.types.is_numeric_dtype(runs[c])]
-    x = "lr" if "lr" in numeric else next(iter(numeric), None)
-    if x is not None:  # the x axis needs numbers (an optimizer-only sweep has no figure)
-        fig = plot_sweep(runs, x=x, hue=[c for c in varied if c != x] or None)
+    fig = sweep_figure(runs)
+    if fig is not None:
         written.append(save_figure(fig, Path(out_dir) / "sweep_accuracy.png"))
     table = aggregate(runs).head(_MAX_CURVES)
     first_seed = runs.sort_values("seed") if "seed" in runs.columns else runs

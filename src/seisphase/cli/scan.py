@@ -155,50 +155,10 @@ def _thin(stream):
     return out
 
 
-def _plot_station(waveforms, probabilities, picks, station: str, path: Path) -> None:
-    """Waveforms (normalised), probability traces and picks of one station."""
-    import numpy as np
-    from matplotlib.figure import Figure
-
-    from seisphase.plots import PHASE_COLORS
-
-    fig = Figure(figsize=(12, 6), layout="constrained")
-    ax_w, ax_p = fig.subplots(2, 1, sharex=True)
-    t0 = min(tr.stats.starttime for tr in waveforms)
-    for k, tr in enumerate(sorted(waveforms, key=lambda t: t.stats.channel)):
-        data = np.asarray(tr.data, dtype=float)
-        data = data - data.mean()
-        ax_w.plot(tr.times() + (tr.stats.starttime - t0), data / (np.abs(data).max() or 1) / 2 - k,
-                  lw=0.5, color="k")
-        ax_w.text(0, -k + 0.3, tr.stats.channel, fontsize=8)
-    for tr in probabilities:
-        phase = tr.stats.channel[-1]
-        ax_p.plot(tr.times() + (tr.stats.starttime - t0), tr.data, lw=1,
-                  color=PHASE_COLORS.get(phase, "0.5"), ls=":" if phase == "N" else "-",
-                  label=phase)
-    for q in picks:
-        for ax in (ax_w, ax_p):
-            ax.axvline(q.time - t0, color=PHASE_COLORS.get(q.phase, "k"), lw=0.8, alpha=0.7)
-    ax_w.set_yticks([])
-    ax_w.set_title(f"{station}: waveforms (high-passed at 1 Hz) and picks (P blue, S vermillion)")
-    ax_p.set_ylim(-0.02, 1.02)
-    ax_p.set_ylabel("probability")
-    ax_p.set_xlabel(f"seconds after {t0}")
-    handles, labels = ax_p.get_legend_handles_labels()
-    unique = dict(zip(labels, handles, strict=True))
-    ax_p.legend(unique.values(), unique.keys(), loc="upper right", fontsize=8)
-    fig.savefig(path, dpi=100)
-
-
 def _plot(waveforms, probabilities, picks, station, path):
-    """``seisphase.plots.plot_scan`` when the plots module has it, else the figure above."""
-    import seisphase.plots
+    from seisphase.plots import plot_scan, save_figure
 
-    plot_scan = getattr(seisphase.plots, "plot_scan", None)
-    if plot_scan is not None:
-        plot_scan(waveforms, probabilities, picks).savefig(path, dpi=100)
-    else:
-        _plot_station(waveforms, probabilities, picks, station, path)
+    save_figure(plot_scan(waveforms, probabilities, picks, station=station), path, dpi=100)
 
 
 def run(args) -> int:
