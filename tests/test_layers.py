@@ -13,7 +13,7 @@ LAYERS = [
     {"training"},
     {"classifier", "calibration", "card"},
     {"evaluation", "scan", "picks", "pick_scoring", "sweep", "plots", "plots_results",
-     "explain", "realism_report"},
+     "explain", "picker"},
     {"report", "demo"},
     {"cli", "__main__"},
 ]
