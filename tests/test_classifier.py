@@ -103,3 +103,18 @@ def test_vertical_only_model_takes_one_channel(windows):
     assert clf.extractor_.input_shape(400) == (80,)
     z_only = windows.with_components("Z")
     np.testing.assert_allclose(clf.predict_proba(z_only), clf.predict_proba(windows))
+
+
+def test_same_seed_same_model_whatever_ran_before(windows):
+    import torch
+
+    def fit():
+        return PhaseClassifier("mlp", hidden=(8,), train=TrainConfig(epochs=3, seed=5)).fit(windows)
+
+    torch.manual_seed(1)
+    a = fit()
+    torch.rand(1000)  # consume global random numbers: must not matter
+    b = fit()
+    np.testing.assert_array_equal(a.predict_proba(windows), b.predict_proba(windows))
+    c = PhaseClassifier("mlp", hidden=(8,), train=TrainConfig(epochs=3, seed=6)).fit(windows)
+    assert not np.array_equal(a.predict_proba(windows), c.predict_proba(windows))

@@ -33,11 +33,12 @@ from seisphase.data.windows import (
     PHASES,
     Windows,
     check_components,
+    concatenate,
 )
 from seisphase.errors import DataError, ModelFileError, NotFittedError
 from seisphase.features import FeatureConfig, FeatureExtractor
 from seisphase.models import build_model, count_parameters, model_spec
-from seisphase.training import History, TrainConfig, train_network
+from seisphase.training import ChunkStream, History, TrainConfig, train_network
 
 FORMAT = "seisphase-model"
 FORMAT_VERSION = 1
@@ -158,32 +159,77 @@ class PhaseClassifier:
                 raise DataError("validation windows need labels")
         extractor = make_extractor(fcfg, comps, data.sampling_rate).fit(train_w.waveforms)
         x_train = extractor.transform(train_w.waveforms)
+        data_info = {"fingerprint": data.fingerprint(), "n_windows": data.n_windows,
+                     "class_counts": data.class_counts()}
+        return self._train(extractor, x_train, train_w.labels, val_w, data.n_samples, params,
+                           tcfg, data_info, split_info, checkpoint_dir, resume)
+
+    def fit_stream(self, chunks, validation, *, stats_windows: int = 20000, checkpoint_dir=None,
+                   resume=False, split_info=None) -> PhaseClassifier:
+        """Train on windows streamed in chunks, for data sets larger than memory.
+
+        Parameters
+        ----------
+        chunks : callable
+            ``chunks()`` returns a fresh iterator of labelled :class:`Windows` (e.g.
+            ``lambda: iter_seisbench(path, split="train")``); it is called once per epoch.
+        validation : Windows
+            Labelled validation windows (held in memory).
+        stats_windows : int
+            Feature statistics are fitted on the first ``stats_windows`` training windows.
+        """
+        params, fcfg, tcfg = self._resolved()
+        comps = check_components(self.components or CANONICAL_COMPONENTS)
+        val_w = as_windows(validation).with_components(comps)
+        sample, n = [], 0
+        for w in chunks():
+            sample.append(w.with_components(comps))
+            n += w.n_windows
+            if n >= stats_windows:
+                break
+        if not sample:
+            raise DataError("the training stream yielded no windows")
+        first = concatenate(sample)
+        extractor = make_extractor(fcfg, comps, first.sampling_rate).fit(first.waveforms)
+
+        def feature_chunks():
+            for w in chunks():
+                w = w.with_components(comps)
+                if w.labels is None:
+                    raise DataError("streamed training windows need labels")
+                yield extractor.transform(w.waveforms), w.labels
+
+        stream = ChunkStream(feature_chunks)
+        data_info = {"fingerprint": f"stream:{first.fingerprint()}", "streamed": True,
+                     "statistics_from_windows": first.n_windows}
+        return self._train(extractor, stream, None, val_w, first.n_samples, params, tcfg,
+                           data_info, split_info, checkpoint_dir, resume)
+
+    def _train(self, extractor, x_train, y_train, val_w, n_samples, params, tcfg, data_info,
+               split_info, checkpoint_dir, resume) -> PhaseClassifier:
+        """Build the network, train it, and store the fitted state."""
         x_val = extractor.transform(val_w.waveforms)
-        net = build_model(self.model, x_train.shape[1:], len(PHASES), **params)
+        torch.manual_seed(tcfg.seed)  # the initial weights depend on the seed alone
+        net = build_model(self.model, x_val.shape[1:], len(PHASES), **params)
         augment = None
         if self.augment:
             from seisphase.augment import make_augmenter
 
             augment = make_augmenter(self.augment)
         self.history_ = train_network(
-            net, x_train, train_w.labels, x_val, val_w.labels, tcfg, augment=augment,
+            net, x_train, y_train, x_val, val_w.labels, tcfg, augment=augment,
             checkpoint_dir=checkpoint_dir, resume=resume, progress=self.progress,
         )
         self.network_ = net
         self.extractor_ = extractor
         self.classes_ = np.array(PHASES)
-        self.components_ = comps
-        self.sampling_rate_ = data.sampling_rate
-        self.n_samples_ = data.n_samples
+        self.components_ = extractor.components
+        self.sampling_rate_ = extractor.sampling_rate
+        self.n_samples_ = n_samples
         self.model_params_ = params
         self.train_config_ = tcfg
         self.temperature_ = 1.0
-        self.info_ = {
-            "data": {"fingerprint": data.fingerprint(), "n_windows": data.n_windows,
-                     "class_counts": data.class_counts()},
-            "split": split_info,
-            "metrics": {},
-        }
+        self.info_ = {"data": data_info, "split": split_info, "metrics": {}}
         return self
 
     # -- prediction ----------------------------------------------------------------------

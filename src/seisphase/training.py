@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -70,6 +71,20 @@ class TrainConfig:
             raise ConfigError(f"learning rate must be positive, got {self.lr}")
         if self.patience is not None and self.patience < 1:
             raise ConfigError("patience must be at least 1 (or None to train every epoch)")
+
+
+@dataclass(frozen=True)
+class ChunkStream:
+    """Training data larger than memory: ``chunks()`` yields ``(x, y)`` arrays, afresh every epoch.
+
+    Each epoch visits the chunks in the order the factory gives and shuffles within each chunk,
+    so memory holds one chunk at a time. ``class_counts`` (per class, for a class-weighted loss)
+    and ``n_windows`` (for a one-cycle schedule) are needed only by those options.
+    """
+
+    chunks: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]
+    n_windows: int | None = None
+    class_counts: tuple[int, ...] | None = None
 
 
 @dataclass
@@ -139,7 +154,8 @@ def train_network(
     model : nn.Module
         Maps a batch of inputs to logits of shape (batch, n_classes).
     x_train, x_val : ndarray, shape (n, ...)
-        Model inputs (features or preprocessed waveforms), float32.
+        Model inputs (features or preprocessed waveforms), float32. ``x_train`` may also be a
+        :class:`ChunkStream` for data larger than memory (then ``y_train`` is ignored).
     y_train, y_val : ndarray, shape (n,)
         Integer labels.
     config : TrainConfig
@@ -153,22 +169,31 @@ def train_network(
     progress : bool
         Show a tqdm bar.
     """
-    if len(y_train) == 0 or len(y_val) == 0:
+    stream = x_train if isinstance(x_train, ChunkStream) else None
+    if len(y_val) == 0 or (stream is None and len(y_train) == 0):
         raise ConfigError("training needs at least one training and one validation window")
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
-    xt, yt = torch.as_tensor(x_train), torch.as_tensor(y_train, dtype=torch.long)
+    if stream is None:
+        train = ChunkStream(lambda: [(x_train, y_train)], len(y_train),
+                            tuple(np.bincount(y_train, minlength=3).tolist()))
+    else:
+        train = stream
     xv, yv = torch.as_tensor(x_val), torch.as_tensor(y_val, dtype=torch.long)
     weight = None
     if config.class_weighted:
-        counts = torch.bincount(yt, minlength=3).clamp_min(1).float()
+        if train.class_counts is None:
+            raise ConfigError("a class-weighted loss needs the class counts of the training data")
+        counts = torch.tensor(train.class_counts, dtype=torch.float32).clamp_min(1)
         weight = counts.sum() / (len(counts) * counts)
     loss_fn = nn.CrossEntropyLoss(weight=weight)
     eval_loss_fn = nn.CrossEntropyLoss()
     optimizer = make_optimizer(model, config)
-    steps_per_epoch = math.ceil(len(yt) / config.batch_size)
     scheduler = None
     if config.one_cycle:
+        if train.n_windows is None:
+            raise ConfigError("a one-cycle schedule needs the number of training windows")
+        steps_per_epoch = math.ceil(train.n_windows / config.batch_size)
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch)
 
@@ -193,28 +218,23 @@ def train_network(
             break
         t0 = time.perf_counter()
         model.train()
-        # One gather per epoch: a shuffled copy, then contiguous slices (no sampler, no collate).
-        perm = torch.randperm(len(yt), generator=gen)
-        xs, ys = xt[perm], yt[perm]
-        if fast_epoch is not None:
-            total, correct = fast_epoch(xs.numpy(), ys.numpy())
-        else:
-            total, correct = 0.0, 0
-            for xb, yb in zip(xs.split(config.batch_size), ys.split(config.batch_size)):
-                if augment is not None:
-                    xb, yb = augment(xb, yb, gen)
-                optimizer.zero_grad(set_to_none=True)
-                logits = model(xb)
-                loss = loss_fn(logits, yb)
-                loss.backward()
-                optimizer.step()
-                if scheduler is not None:
-                    scheduler.step()
-                # Accumulate as tensors: no host sync per step.
-                total += loss.detach() * len(yb)
-                correct += (logits.detach().argmax(1) == yb).sum()
-        history.train_loss.append(float(total) / len(yt))
-        history.train_accuracy.append(int(correct) / len(yt))
+        total, correct, seen = 0.0, 0, 0
+        for x_chunk, y_chunk in train.chunks():
+            xc = torch.as_tensor(x_chunk)
+            yc = torch.as_tensor(y_chunk, dtype=torch.long)
+            # One gather per chunk: a shuffled copy, then contiguous slices (no sampler, no collate).
+            perm = torch.randperm(len(yc), generator=gen)
+            xs, ys = xc[perm], yc[perm]
+            if fast_epoch is not None:
+                t, c = fast_epoch(xs.numpy(), ys.numpy())
+            else:
+                t, c = _autograd_pass(model, xs, ys, config.batch_size, loss_fn, optimizer,
+                                      scheduler, augment, gen)
+            total, correct, seen = total + float(t), correct + int(c), seen + len(yc)
+        if seen == 0:
+            raise ConfigError("the training data yielded no windows")
+        history.train_loss.append(total / seen)
+        history.train_accuracy.append(correct / seen)
         val_loss, val_acc = evaluate_loss(model, xv, yv, eval_loss_fn)
         history.val_loss.append(val_loss)
         history.val_accuracy.append(val_acc)
@@ -239,6 +259,25 @@ def train_network(
     model.load_state_dict(best_state)
     model.eval()
     return history
+
+
+def _autograd_pass(model, xs, ys, batch_size, loss_fn, optimizer, scheduler, augment, gen):
+    """One pass of minibatch steps over shuffled tensors; returns (summed loss, n correct)."""
+    total, correct = 0.0, 0
+    for xb, yb in zip(xs.split(batch_size), ys.split(batch_size)):
+        if augment is not None:
+            xb, yb = augment(xb, yb, gen)
+        optimizer.zero_grad(set_to_none=True)
+        logits = model(xb)
+        loss = loss_fn(logits, yb)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        # Accumulate as tensors: no host sync per step.
+        total += loss.detach() * len(yb)
+        correct += (logits.detach().argmax(1) == yb).sum()
+    return total, correct
 
 
 def _plain_sgd_epoch_fn(model: nn.Module, config: TrainConfig):

@@ -25,17 +25,69 @@ def add_parser(sub) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run from MODEL_DIR.checkpoint")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--stream", action="store_true",
+                   help="stream a SeisBench data set in chunks (larger than memory); uses its "
+                        "split column: train streamed, dev in memory, test scored chunk by chunk")
+    p.add_argument("--chunk-size", type=int, default=4096, metavar="N",
+                   help="traces per chunk with --stream (default 4096)")
     p.set_defaults(run=run)
+
+
+def _finish(args, clf, metrics: dict) -> None:
+    """Save the model, its history and test metrics; remove the checkpoint."""
+    out = Path(args.out)
+    clf.info_["data"]["sources"] = list(args.data)
+    clf.save(out)
+    write_json(out / "history.json", clf.history_.to_dict())
+    write_json(out / "metrics.json", metrics)
+    shutil.rmtree(out.with_name(out.name + ".checkpoint"), ignore_errors=True)
+    h = clf.history_
+    print(f"saved {out} ({clf.model}, {clf.n_parameters} parameters, {h.n_epochs} epochs, "
+          f"best epoch {h.best_epoch + 1})")
+
+
+def _run_stream(args, clf) -> int:
+    """Train from a SeisBench folder chunk by chunk: memory holds one chunk, dev and the model."""
+    import numpy as np
+
+    from seisphase.calibration import calibrate
+    from seisphase.data.seisbench import iter_seisbench, load_seisbench
+    from seisphase.errors import ConfigError
+    from seisphase.evaluation import evaluate_predictions
+
+    if len(args.data) != 1 or not Path(args.data[0]).is_dir():
+        raise ConfigError("--stream takes exactly one SeisBench data-set folder as DATA")
+    path, kw = args.data[0], {"components": args.components, "seed": args.seed}
+    val = load_seisbench(path, split="dev", **kw)
+    out = Path(args.out)
+    clf.fit_stream(lambda: iter_seisbench(path, args.chunk_size, split="train", **kw), val,
+                   checkpoint_dir=out.with_name(out.name + ".checkpoint"), resume=args.resume,
+                   split_info={"method": "the data set's split column (streamed)",
+                               "group_by": "split column", "sizes": {"validation": val.n_windows}})
+    calibrate(clf, val)
+    truth, pred = [], []
+    for chunk in iter_seisbench(path, args.chunk_size, split="test", **kw):
+        truth.append(chunk.labels)
+        pred.append(clf.predict(chunk))
+    result = evaluate_predictions(np.concatenate(truth), np.concatenate(pred))
+    clf.info_["metrics"]["test"] = result.to_dict()
+    print(result.format_table())
+    _finish(args, clf, result.to_dict())
+    return 0
 
 
 def run(args) -> int:
     from seisphase.data.sources import load_many
-    from seisphase.data.split import split_windows
+    from seisphase.data.split import split_from_column, split_windows
     from seisphase.evaluation import evaluate
 
     clf = classifier_from_args(args, progress=not args.quiet)
+    if args.stream:
+        return _run_stream(args, clf)
     data = load_many(args.data, components=args.components)
-    split = split_windows(data, tuple(args.split), seed=args.seed, group_by=args.group_by)
+    split = split_from_column(data) if args.group_by == "auto" else None
+    if split is None:
+        split = split_windows(data, tuple(args.split), seed=args.seed, group_by=args.group_by)
     if split.validation.size == 0:
         from seisphase.errors import ConfigError
 
@@ -47,7 +99,6 @@ def run(args) -> int:
               f"{split.summary()['sizes']} ({split.summary()['method']})", file=sys.stderr)
     clf.fit(data.subset(split.train), validation=data.subset(split.validation),
             checkpoint_dir=ckpt, resume=args.resume, split_info=split.summary())
-    clf.info_["data"]["sources"] = list(args.data)
     from seisphase.calibration import calibrate
 
     calibrate(clf, data.subset(split.validation))
@@ -57,14 +108,11 @@ def run(args) -> int:
         metrics = result.to_dict()
         clf.info_["metrics"]["test"] = metrics
         print(result.format_table())
-    clf.save(out)
-    write_json(out / "history.json", clf.history_.to_dict())
-    write_json(out / "metrics.json", metrics)
+    _finish(args, clf, metrics)
     import numpy as np
 
-    np.savez(out / "split.npz", train=split.train, validation=split.validation, test=split.test)
-    shutil.rmtree(ckpt, ignore_errors=True)
-    h = clf.history_
-    print(f"saved {out} ({clf.model}, {clf.n_parameters} parameters, {h.n_epochs} epochs, "
-          f"best epoch {h.best_epoch + 1})")
+    from seisphase._atomic import atomic_path
+
+    with atomic_path(out / "split.npz") as tmp:
+        np.savez(tmp, train=split.train, validation=split.validation, test=split.test)
     return 0

@@ -145,3 +145,27 @@ def group_kfold(windows: Windows, n_folds: int, *, column: str, seed: int = 0):
     fold = _stratified_group_assign(windows.labels, groups, fr, np.random.default_rng(seed))
     for k in range(n_folds):
         yield np.nonzero(fold != k)[0], np.nonzero(fold == k)[0]
+
+
+SPLIT_NAMES = {"train": 0, "dev": 1, "validation": 1, "val": 1, "test": 2}
+
+
+def split_from_column(windows: Windows, column: str = "split") -> Split | None:
+    """The split a data set ships with (SeisBench's ``split`` column: train / dev / test).
+
+    Returns ``None`` when the metadata have no such column; unknown values are an error.
+    """
+    meta = windows.metadata
+    if meta is None or column not in meta.columns:
+        return None
+    values = meta[column].astype(str).str.lower().to_numpy()
+    unknown = sorted(set(values) - set(SPLIT_NAMES))
+    if unknown:
+        raise DataError(
+            f"the {column!r} column holds {unknown}; expected train, dev (or validation) and test"
+        )
+    part = np.array([SPLIT_NAMES[v] for v in values])
+    idx = [np.nonzero(part == k)[0] for k in range(3)]
+    n = max(windows.n_windows, 1)
+    return Split(*idx, seed=-1, group_by=f"{column} column",
+                 fractions=tuple(float(i.size / n) for i in idx))
