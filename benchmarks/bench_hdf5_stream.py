@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 NPTS = 3000
+SPLITS = ("train",) * 8 + ("dev", "test")
 
 
 def write_dataset(path: Path, n_traces: int, seed: int = 0) -> float:
@@ -45,7 +46,7 @@ def write_dataset(path: Path, n_traces: int, seed: int = 0) -> float:
             writer.add_trace({
                 "trace_name": f"tr{i}", "trace_P_arrival_sample": p,
                 "trace_S_arrival_sample": p + int(rng.integers(50, 600)),
-                "split": "train", "station_network_code": "XX", "station_code": f"S{i % 50}",
+                "split": SPLITS[i % 10], "station_network_code": "XX", "station_code": f"S{i % 50}",
             }, base[i % 64] * (1 + i % 7))
     return (path / "waveforms.hdf5").stat().st_size / 1e6
 
@@ -59,7 +60,8 @@ def stream(path: str, chunk_size: int) -> dict:
     """Read one data set (run in its own process); returns counts, time and memory.
 
     ``chunk_size > 0`` streams with ``iter_seisbench``; ``0`` loads everything at once with
-    ``load_seisbench`` (the in-memory reference).
+    ``load_seisbench`` (the in-memory reference); ``< 0`` trains one epoch of an MLP with
+    ``seisphase train --stream --chunk-size -chunk_size`` (streamed training).
     """
     import seisbench.data  # noqa: F401  (import cost is not streaming cost)
 
@@ -68,7 +70,16 @@ def stream(path: str, chunk_size: int) -> dict:
     baseline = _rss_mb()
     t0 = time.perf_counter()
     n = 0
-    if chunk_size > 0:
+    if chunk_size < 0:
+        import tempfile
+
+        from seisphase.cli import main as cli
+
+        with tempfile.TemporaryDirectory() as out:
+            cli(["train", path, "--stream", "--chunk-size", str(-chunk_size), "--model", "mlp",
+                 "--epochs", "1", "--quiet", "--out", f"{out}/m"])
+            n = json.loads(Path(f"{out}/m/model.json").read_text())["split"]["sizes"]["validation"]
+    elif chunk_size > 0:
         for windows in iter_seisbench(path, chunk_size=chunk_size):
             n += windows.n_windows
     else:
@@ -98,13 +109,13 @@ def main(argv=None) -> int:
             t0 = time.perf_counter()
             mb = write_dataset(path, size)
             write_s = time.perf_counter() - t0
-            for chunk in [args.chunk_size] + ([] if args.no_compare else [0]):
+            for chunk in [args.chunk_size, -args.chunk_size] + ([] if args.no_compare else [0]):
                 out = subprocess.run(
                     [sys.executable, __file__, "--child", str(path), str(chunk)],
                     check=True, capture_output=True, text=True,
                 ).stdout
                 r = json.loads(out.strip().splitlines()[-1])
-                mode = "stream" if chunk else "load"
+                mode = {1: "stream", -1: "train", 0: "load"}[int(np.sign(chunk))]
                 print(f"{size:>7} {mb:>8.0f} {write_s:>8.1f} {mode:>6} {r['windows']:>8} "
                       f"{r['seconds']:>7.2f} {r['windows'] / r['seconds']:>10.0f} "
                       f"{r['baseline_mb']:>8.0f} {r['peak_mb']:>8.0f} "

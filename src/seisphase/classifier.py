@@ -164,7 +164,7 @@ class PhaseClassifier:
         return self._train(extractor, x_train, train_w.labels, val_w, data.n_samples, params,
                            tcfg, data_info, split_info, checkpoint_dir, resume)
 
-    def fit_stream(self, chunks, validation, *, stats_windows: int = 20000, checkpoint_dir=None,
+    def fit_stream(self, chunks, validation, *, stats_windows: int = 8192, checkpoint_dir=None,
                    resume=False, split_info=None) -> PhaseClassifier:
         """Train on windows streamed in chunks, for data sets larger than memory.
 
