@@ -171,7 +171,12 @@ def run(args) -> int:
 
     start, end, stations = _check_args(args)
     t_begin = time.perf_counter()
-    model = PhaseClassifier.load(args.model_dir)
+    if (Path(args.model_dir) / "picker.json").exists():  # the scan-ready picker
+        from seisphase.picker import Picker
+
+        model = Picker.load(args.model_dir)
+    else:
+        model = PhaseClassifier.load(args.model_dir)
     source = (_read_sds(args.sds, start, end, stations) if args.sds
               else _read_files(args.waveforms, start, end, stations))
     probabilities, reports, thinned = obspy.Stream(), [], {}

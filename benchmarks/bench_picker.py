@@ -1,0 +1,245 @@
+"""The scan-ready picker (PickNet): speed against SeisBench's GPD ``annotate``, and pick quality
+on the real records and on synthetic continuous data, against STA/LTA, in one run.
+
+    python benchmarks/bench_picker.py [--model-dir DIR | --train-steps 6000] [--threads 2]
+                                      [--stride 4] [--no-seisbench] [--no-speed] [--no-quality]
+
+**Speed.** One station-hour of 3-component 100 Hz data (``bench_scan.station_hours``) scanned by
+SeisBench ``GPD.annotate`` (stride 10, random weights) and by ``seisphase.scan.scan`` with the
+picker at stride 4 (its native output grid), 8 and 10 (two network passes: 10 is not a
+multiple of the grid). Printed: s / station-hour, ratio, station-days per compute-hour.
+
+**Pick quality, real.** Every record of ``tests/data/real_dev_continuous`` is scanned once; the
+stations are split in two halves (station-grouped); the P and S thresholds that maximise F1
+at 0.5 s on one half are applied to the other half and vice versa, and the picks of both
+halves are scored together: precision, recall, F1 at 0.5 s and 0.1 s, residual mean / std,
+false picks per hour. STA/LTA (P only) on the same records for reference.
+
+**Pick quality, synthetic.** Held-out synthetic continuous records (another seed), thresholds
+from the picker's config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import machine  # noqa: E402
+from bench_scan import station_hours, time_seisbench  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+RECORDS = ROOT / "tests" / "data" / "real_dev_continuous"
+THRESHOLDS = np.round(np.arange(0.1, 0.96, 0.05), 2)
+
+
+def time_scan(stream, picker, stride: int) -> float:
+    from seisphase.scan import scan
+
+    scan(stream.slice(stream[0].stats.starttime, stream[0].stats.starttime + 60), picker, stride=stride)
+    t = time.perf_counter()
+    probs, report = scan(stream, picker, stride=stride)
+    seconds = time.perf_counter() - t
+    assert len(probs) == 3 and report["n_windows"] == probs[0].stats.npts
+    return seconds
+
+
+def speed(picker, args) -> None:
+    stream = station_hours(1.0)
+    runs = {} if args.no_seisbench else {"SeisBench GPD annotate (stride 10)": lambda: time_seisbench(stream)}
+    for stride in (4, 8, 10):
+        runs[f"seisphase picknet scan (stride {stride})"] = lambda s=stride: time_scan(stream, picker, s)
+    best = {}
+    for _ in range(args.repeat):  # interleaved, best of: the machine is shared
+        for label, fn in runs.items():
+            best[label] = min(best.get(label, np.inf), fn())
+    ref = best.get("SeisBench GPD annotate (stride 10)")
+    print(f"\nscan speed: 1 station-hour, 3 components, 100 Hz, {args.threads} threads")
+    print(f"{'':40}{'s / station-hour':>18}{'vs SeisBench':>14}{'station-days / h':>18}")
+    for label, s in best.items():
+        ratio = f"{ref / s:.1f}x" if ref else "-"
+        print(f"{label:40}{s:>18.2f}{ratio:>14}{3600 / (s * 24):>18.1f}")
+
+
+def _scan_all(streams, picker, stride):
+    from seisphase.scan import scan
+
+    return [scan(st, picker, stride=stride)[0] for st in streams]
+
+
+def _picks(probs_list, tp, ts):
+    from seisphase.picks import extract_picks, picks_to_dataframe
+
+    return picks_to_dataframe([q for probs in probs_list for q in extract_picks(probs, tp, ts)])
+
+
+def _best_threshold(probs_list, reference, hours, phase):
+    from seisphase.pick_scoring import match_picks
+
+    f1 = [match_picks(_picks(probs_list, t, t), reference, 0.5, hours)[phase]["f1"] for t in THRESHOLDS]
+    return float(THRESHOLDS[int(np.nanargmax(f1))])
+
+
+def quality_real(picker, args) -> dict:
+    import obspy
+    import pandas as pd
+
+    from seisphase.pick_scoring import format_scores, match_picks, stalta_picks
+    from seisphase.picks import picks_to_dataframe
+
+    reference = pd.read_csv(RECORDS / "picks.csv")
+    files = sorted(reference["file"].unique())
+    streams = [obspy.read(str(RECORDS / f)) for f in files]
+    sta_of = {f: ".".join(f.split("/")[-1].split("_")[:2]) for f in files}
+    stations = sorted(set(sta_of.values()))
+    half = {s: i % 2 for i, s in enumerate(stations)}
+    hours = [sum(st[0].stats.npts / 360000 for f, st in zip(files, streams, strict=True)
+                 if half[sta_of[f]] == h) for h in (0, 1)]
+    t = time.perf_counter()
+    probs = _scan_all(streams, picker, args.stride)
+    seconds = time.perf_counter() - t
+    print(f"\npick quality: {len(files)} real records ({sum(hours):.2f} h), {len(reference)} analyst "
+          f"picks, {len(stations)} stations in two station-grouped halves; scan {seconds:.1f} s")
+    ref_key = reference.network + "." + reference.station
+    tables, chosen = [], {}
+    for h in (0, 1):
+        fit = [p for f, p in zip(files, probs, strict=True) if half[sta_of[f]] == h]
+        test = [p for f, p in zip(files, probs, strict=True) if half[sta_of[f]] != h]
+        ref_fit = reference[ref_key.map(half) == h]
+        tp = _best_threshold(fit, ref_fit, hours[h], "P")
+        ts = _best_threshold(fit, ref_fit, hours[h], "S")
+        chosen[1 - h] = (tp, ts)
+        tables.append(_picks(test, tp, ts))
+    print("thresholds (P, S) chosen on the other half: "
+          + ", ".join(f"half {h}: {chosen[h]}" for h in (0, 1)))
+    picks = pd.concat(tables, ignore_index=True)
+    out = {}
+    for tol in (0.5, 0.1):
+        out[tol] = match_picks(picks, reference, tol, sum(hours))
+        print(format_scores(out[tol], f"\npicknet, tolerance {tol} s"))
+    base = picks_to_dataframe([q for st in streams for q in stalta_picks(st)])
+    for tol in (0.5, 0.1):
+        print(format_scores(match_picks(base, reference, tol, sum(hours)), f"\nSTA/LTA (P only), tolerance {tol} s"))
+    return out
+
+
+def real_records(files):
+    """Records as (3, n) ZNE arrays (zeros for missing components) and a pick table."""
+    import obspy
+    import pandas as pd
+
+    reference = pd.read_csv(RECORDS / "picks.csv")
+    traces, rows = [], []
+    for t, f in enumerate(files):
+        st = obspy.read(str(RECORDS / f))
+        x = np.zeros((3, st[0].stats.npts), np.float32)
+        for tr in st:
+            x["ZNE".index(tr.stats.channel[-1])] = tr.data
+        traces.append(x)
+        rows += [{"trace": t, "phase": r.phase, "sample": int(r.sample_index)}
+                 for r in reference[reference.file == f].itertuples()]
+    return traces, pd.DataFrame(rows)
+
+
+def quality_real_crossfit(args) -> dict:
+    """Train on synthetic + one station half's real records, pick the other half; swap."""
+    import obspy
+    import pandas as pd
+
+    from seisphase.pick_scoring import format_scores, match_picks
+    from seisphase.picker import PickerConfig, train_picker
+
+    reference = pd.read_csv(RECORDS / "picks.csv")
+    files = sorted(reference["file"].unique())
+    sta_of = {f: ".".join(f.split("/")[-1].split("_")[:2]) for f in files}
+    half = {s: i % 2 for i, s in enumerate(sorted(set(sta_of.values())))}
+    ref_key = reference.network + "." + reference.station
+    tables, hours_all = [], 0.0
+    for h in (0, 1):
+        train_files = [f for f in files if half[sta_of[f]] == h]
+        test_files = [f for f in files if half[sta_of[f]] != h]
+        picker = train_picker(PickerConfig(max_steps=args.train_steps, seed=h),
+                              extra=real_records(train_files), extra_fraction=args.real_fraction)
+        fit_probs = _scan_all([obspy.read(str(RECORDS / f)) for f in train_files], picker, args.stride)
+        test_streams = [obspy.read(str(RECORDS / f)) for f in test_files]
+        test_probs = _scan_all(test_streams, picker, args.stride)
+        hours = [sum(obspy.read(str(RECORDS / f))[0].stats.npts / 360000 for f in fs)
+                 for fs in (train_files, test_files)]
+        ref_fit = reference[ref_key.map(half) == h]
+        tp = _best_threshold(fit_probs, ref_fit, hours[0], "P")
+        ts = _best_threshold(fit_probs, ref_fit, hours[0], "S")
+        print(f"half {h}: trained {picker.history_['steps']} steps; thresholds (P, S) = ({tp}, {ts}) "
+              f"chosen on the training half; scoring {len(test_files)} records of the other half")
+        tables.append(_picks(test_probs, tp, ts))
+        hours_all += hours[1]
+    picks = pd.concat(tables, ignore_index=True)
+    out = {}
+    for tol in (0.5, 0.1):
+        out[tol] = match_picks(picks, reference, tol, hours_all)
+        print(format_scores(out[tol], f"\npicknet cross-fitted on real records, tolerance {tol} s"))
+    return out
+
+
+def quality_synthetic(picker, args) -> dict:
+    from seisphase.data.continuous_synthetic import make_continuous
+    from seisphase.pick_scoring import format_scores, match_picks
+    from seisphase.scan import scan
+
+    stream, reference = make_continuous(args.synthetic_traces, 120.0, seed=12345, as_stream=True)
+    probs, report = scan(stream, picker, stride=args.stride)
+    picks = _picks([probs], picker.config.threshold_p, picker.config.threshold_s)
+    print(f"\nsynthetic continuous: {args.synthetic_traces} records x 120 s ({report['hours']:.2f} h), "
+          f"{len(reference)} picks, thresholds {picker.config.threshold_p}, {picker.config.threshold_s}")
+    out = {}
+    for tol in (0.5, 0.1):
+        out[tol] = match_picks(picks, reference, tol, report["hours"])
+        print(format_scores(out[tol], f"\npicknet, synthetic, tolerance {tol} s"))
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model-dir", help="saved picker (Picker.save); default: train one")
+    p.add_argument("--train-steps", type=int, default=6000)
+    p.add_argument("--save", help="save the trained picker here")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--repeat", type=int, default=2)
+    p.add_argument("--stride", type=int, default=4, help="scan stride for the quality part")
+    p.add_argument("--synthetic-traces", type=int, default=100)
+    p.add_argument("--cross-fit", action="store_true",
+                   help="also train on one station half's real records and score the other")
+    p.add_argument("--real-fraction", type=float, default=0.3)
+    p.add_argument("--no-seisbench", action="store_true")
+    p.add_argument("--no-speed", action="store_true")
+    p.add_argument("--no-quality", action="store_true")
+    args = p.parse_args(argv)
+    import torch
+
+    from seisphase.picker import Picker, PickerConfig, train_picker
+
+    torch.set_num_threads(args.threads)
+    print(f"machine: {machine()}; torch {torch.__version__}, {torch.get_num_threads()} threads")
+    if args.model_dir:
+        picker = Picker.load(args.model_dir)
+    else:
+        picker = train_picker(PickerConfig(max_steps=args.train_steps))
+        h = picker.history_
+        print(f"trained {h['steps']} steps in {h['seconds']:.0f} s (+{h['data_seconds']:.0f} s data)")
+        if args.save:
+            picker.save(args.save)
+    if not args.no_speed:
+        speed(picker, args)
+    if not args.no_quality:
+        quality_synthetic(picker, args)
+        quality_real(picker, args)
+    if args.cross_fit:
+        quality_real_crossfit(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,350 @@
+"""A scan-ready phase picker: trace-level normalisation, training for scanning, fast scans.
+
+:class:`Picker` wraps a :class:`~seisphase.models.picknet.PickNet` with the normalisation it was
+trained with and has what :func:`seisphase.scan.scan` needs (``components_``,
+``sampling_rate_``, ``n_samples_``, ``classes_``, ``predict_proba`` and the fast
+``scan_continuous``), so ``scan(stream, picker, stride=4)`` runs the network once over every chunk
+instead of once per window. :func:`train_picker` trains one on synthetic continuous records.
+
+Normalisation (:func:`normalize_trace`), the same for a trace and for every window cut from it
+away from the edges: remove a 1-s running mean (also a gentle high-pass against microseisms);
+``rms(t)`` = 1-s running RMS over the live (not all-zero) channels; ``scale(t)`` = running
+median of ``rms`` over 30 s (31 values 1 s apart), so an earthquake does not shrink its own
+amplitude; ``x / scale`` compressed by ``sign(x) log(1 + |x|)``. Every step is a running
+filter, so shifting the trace shifts the result. A window classified on its own
+(:meth:`Picker.predict_proba`) uses the median of its own ``rms`` instead.
+
+Training for scanning (:func:`train_picker`): random crops at every offset of long synthetic
+records (:func:`~seisphase.data.continuous_synthetic.make_continuous`), half of them near an
+arrival; targets on the network's output grid are Gaussians (sigma 0.1 s) around P and S picks
+and noise elsewhere, so S coda, off-centre arrivals and post-event noise are all seen, and
+the probability peaks at the arrival (picks timed to the grid, then refined by
+:func:`~seisphase.picks.extract_picks`' parabola).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import ndimage
+
+from seisphase._atomic import atomic_directory
+from seisphase.data.windows import CANONICAL_COMPONENTS, PHASES, SAMPLING_RATE, WINDOW_SAMPLES
+from seisphase.errors import ConfigError, DataError, ModelFileError
+from seisphase.models.picknet import GRID, PickNet, receptive_field
+
+FORMAT = "seisphase-picker"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PickerConfig:
+    """Settings of :func:`train_picker` and of the saved picker (JSON types, defaults here)."""
+
+    width: int = 16                 # PickNet first-layer filters
+    sigma_s: float = 0.1            # Gaussian label width (s)
+    n_traces: int = 400             # synthetic records
+    duration_s: float = 60.0
+    events_per_trace: float = 1.5
+    crop_outputs: int = 64          # outputs per training crop (crop = rf + GRID * (n - 1))
+    near_pick_fraction: float = 0.5
+    batch_size: int = 32
+    lr: float = 2e-3
+    max_seconds: float = 600.0      # safety stop on slow machines
+    max_steps: int = 6000           # the learning-rate schedule spans these steps
+    seed: int = 0
+    threshold_p: float = 0.5        # recommended extract_picks thresholds
+    threshold_s: float = 0.5
+
+
+# -- normalisation --------------------------------------------------------------------------
+def normalize_trace(data: np.ndarray, sampling_rate: float = SAMPLING_RATE,
+                    window: bool = False) -> np.ndarray:
+    """Trace-level normalisation (see the module notes), vectorised over leading axes.
+
+    Parameters
+    ----------
+    data : ndarray, shape (..., n_channels, n_samples)
+        Counts (any gain).
+    sampling_rate : float
+        Hz; sets the 1-s and 30-s filter lengths.
+    window : bool
+        Treat each ``(n_channels, n_samples)`` as one short window: one scale per window (the
+        median of its running RMS) instead of the 30-s running median.
+
+    Returns
+    -------
+    ndarray, same shape, float32
+        ``sign(y) log(1 + |y|)`` with ``y`` the normalised data; all-zero channels stay zero.
+    """
+    x = np.asarray(data, dtype=np.float32)
+    if x.ndim < 2:
+        raise DataError(f"expected data of shape (..., n_channels, n_samples), got {x.shape}")
+    one = max(1, int(round(sampling_rate)))
+    y = x - ndimage.uniform_filter1d(x, one, axis=-1, mode="nearest")
+    live = np.maximum((np.abs(y).max(axis=-1) > 0).sum(axis=-1), 1)  # (...,)
+    power = ndimage.uniform_filter1d((y * y).sum(axis=-2), one, axis=-1, mode="nearest")
+    rms = np.sqrt(np.maximum(power, 0.0) / live[..., None])
+    if window:
+        scale = np.median(rms, axis=-1, keepdims=True)
+    else:
+        footprint = np.zeros(30 * one + 1, dtype=bool)
+        footprint[::one] = True
+        footprint = footprint.reshape((1,) * (rms.ndim - 1) + (-1,))
+        scale = ndimage.median_filter(rms, footprint=footprint, mode="nearest")
+    floor = 1e-4 * np.median(rms, axis=-1, keepdims=True) + 1e-20
+    y /= np.maximum(scale, floor)[..., None, :]
+    return (np.sign(y) * np.log1p(np.abs(y))).astype(np.float32)
+
+
+def _softmax(logits: np.ndarray, axis: int) -> np.ndarray:
+    z = logits - logits.max(axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@torch.inference_mode()
+def window_logits(network: PickNet, z: np.ndarray, stride: int) -> np.ndarray:
+    """Logits ``(n_windows, n_classes)`` of the windows starting at ``0, stride, ...`` of ``z``.
+
+    ``z`` is preprocessed data ``(n_channels, n)``; ``n_windows = (n - n_samples) // stride + 1``.
+    One :meth:`PickNet.forward_continuous` pass per distinct ``start % GRID`` (one pass when
+    ``stride`` is a multiple of :data:`GRID`, two for stride 10).
+    """
+    n = z.shape[-1]
+    n_windows = (n - network.n_samples) // stride + 1
+    if n_windows < 1:
+        raise DataError(f"need at least {network.n_samples} samples, got {n}")
+    starts = np.arange(n_windows) * stride
+    out = np.empty((n_windows, network.head.out_channels), dtype=np.float32)
+    x = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32))[None]
+    network.eval()
+    for r in np.unique(starts % GRID):
+        sel = starts % GRID == r
+        logits = network.forward_continuous(x[..., r:])[0].numpy()
+        out[sel] = logits[:, (starts[sel] - r) // GRID + network.window_index].T
+    return out
+
+
+# -- the picker -----------------------------------------------------------------------------
+class Picker:
+    """A trained PickNet with its normalisation: a model :func:`seisphase.scan.scan` can run.
+
+    Parameters
+    ----------
+    network : PickNet
+    config : PickerConfig
+    history : dict, optional
+        Training record (loss per step block, seconds).
+
+    Examples
+    --------
+    >>> picker = train_picker(PickerConfig(max_steps=3000))          # doctest: +SKIP
+    >>> probs, report = scan(stream, picker, stride=4)              # doctest: +SKIP
+    >>> picks = extract_picks(probs, picker.config.threshold_p, picker.config.threshold_s)  # doctest: +SKIP
+    """
+
+    classes_ = np.array(PHASES)
+    components_ = CANONICAL_COMPONENTS
+    sampling_rate_ = SAMPLING_RATE
+
+    def __init__(self, network: PickNet, config: PickerConfig = PickerConfig(),
+                 history: dict | None = None):
+        self.network_ = network.eval()
+        self.config = config
+        self.history_ = history or {}
+        self.n_samples_ = network.n_samples
+
+    @torch.inference_mode()
+    def predict_proba(self, X) -> np.ndarray:
+        """Probabilities of windows ``(n_windows, 3, 400)`` (or :class:`Windows`), each normalised alone."""
+        x = np.asarray(getattr(X, "waveforms", X), dtype=np.float32)
+        comps = getattr(X, "components", self.components_)
+        if comps != self.components_:
+            x = X.with_components(self.components_).waveforms
+        if x.ndim != 3 or x.shape[1:] != (3, self.n_samples_):
+            raise DataError(f"expected windows of shape (n_windows, 3, {self.n_samples_}), got {x.shape}")
+        z = torch.from_numpy(normalize_trace(x, self.sampling_rate_, window=True))
+        logits = torch.cat([self.network_(b) for b in z.split(4096)])
+        return _softmax(logits.numpy(), axis=1)
+
+    def probabilities(self, z: np.ndarray, stride: int) -> np.ndarray:
+        """Window probabilities ``(n_windows, 3)`` of *normalised* data ``z`` (n_channels, n).
+
+        Window ``k`` starts at ``k * stride``; ``n_windows = (n - n_samples) // stride + 1``;
+        equal (within float rounding) to the network's :meth:`~PickNet.forward` on each window.
+        """
+        return _softmax(window_logits(self.network_, z, stride), axis=1)
+
+    def scan_continuous(self, data: np.ndarray, stride: int) -> np.ndarray:
+        """The fast path of :func:`seisphase.scan.scan`: normalise ``data`` (3, n), then
+        :meth:`probabilities`."""
+        return self.probabilities(normalize_trace(data, self.sampling_rate_), stride)
+
+    # -- persistence ---------------------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write ``picker.json`` and ``model.safetensors`` into directory ``path``."""
+        from safetensors.torch import save_file
+
+        path = Path(path)
+        doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "config": asdict(self.config),
+               "n_samples": self.n_samples_, "classes": list(self.classes_),
+               "components": self.components_, "sampling_rate": self.sampling_rate_,
+               "history": self.history_}
+        with atomic_directory(path) as tmp:
+            state = {k: v.detach().contiguous() for k, v in self.network_.state_dict().items()}
+            save_file(state, str(tmp / "model.safetensors"))
+            (tmp / "picker.json").write_text(json.dumps(doc, indent=2))
+        return path
+
+    @classmethod
+    def load(cls, path) -> Picker:
+        """Rebuild a saved picker from its JSON and weights (no unpickling)."""
+        from safetensors.torch import load_file
+
+        path = Path(path)
+        try:
+            doc = json.loads((path / "picker.json").read_text())
+            if doc.get("format") != FORMAT or doc.get("format_version", 99) > FORMAT_VERSION:
+                raise ModelFileError(f"{path} is not a seisphase picker this version reads")
+            config = PickerConfig(**doc["config"])
+            net = PickNet(3, int(doc["n_samples"]), len(doc["classes"]), config.width)
+            net.load_state_dict(load_file(str(path / "model.safetensors")))
+        except (OSError, KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise ModelFileError(f"cannot load a picker from {path}: {exc}") from None
+        return cls(net, config, doc.get("history"))
+
+
+# -- training -------------------------------------------------------------------------------
+def pick_targets(n_samples: int, picks, sigma_samples: float) -> np.ndarray:
+    """Soft targets (3, n_samples): Gaussian P and S around each pick, noise = the rest.
+
+    ``picks`` is a sequence of ``(phase, sample)``.
+    """
+    t = np.arange(n_samples, dtype=np.float32)
+    target = np.zeros((3, n_samples), dtype=np.float32)
+    for phase, sample in picks:
+        k = PHASES.index(phase)
+        target[k] = np.maximum(target[k], np.exp(-0.5 * ((t - sample) / sigma_samples) ** 2))
+    total = target[:2].sum(0)
+    over = total > 1
+    target[:2, over] /= total[over]
+    target[2] = 1.0 - target[:2].sum(0)
+    return target
+
+
+def _pool(traces, picks, sigma_samples: float):
+    """Normalised traces (T, 3, n) and targets (T, 3, n) of equal-length records.
+
+    ``picks``: a DataFrame with ``trace`` (index into ``traces``), ``phase`` and ``sample``.
+    """
+    x = normalize_trace(np.stack(traces))
+    by_trace = {t: list(zip(g.phase, g["sample"], strict=True)) for t, g in picks.groupby("trace")}
+    y = np.stack([pick_targets(x.shape[-1], by_trace.get(t, []), sigma_samples)
+                  for t in range(len(traces))])
+    return x, y, picks["trace"].to_numpy(), picks["sample"].to_numpy().astype(int)
+
+
+def _synthetic_pool(cfg: PickerConfig):
+    from seisphase.data.continuous_synthetic import make_continuous
+
+    traces, picks = make_continuous(cfg.n_traces, cfg.duration_s, cfg.seed,
+                                    events_per_trace=cfg.events_per_trace)
+    return _pool(traces, picks, cfg.sigma_s * SAMPLING_RATE)
+
+
+def _crops(rng, pool, b: int, cfg: PickerConfig, net: PickNet):
+    """``b`` random crops (x (b, 3, L), target (b, 3, m)) of one pool, at any offset."""
+    x, y, pick_trace, pick_sample = pool
+    m = cfg.crop_outputs
+    length = receptive_field() + GRID * (m - 1)
+    pos = net.offset + GRID * np.arange(m)  # output j's window centre in a crop
+    n = x.shape[-1]
+    if n < length:
+        raise ConfigError(f"records of {n} samples are shorter than a training crop ({length})")
+    trace = rng.integers(0, x.shape[0], b)
+    start = rng.integers(0, n - length + 1, b)
+    near = rng.random(b) < cfg.near_pick_fraction
+    if near.any() and len(pick_trace):
+        k = rng.integers(0, len(pick_trace), near.sum())
+        trace[near] = pick_trace[k]
+        start[near] = np.clip(pick_sample[k] - pos[rng.integers(0, m, near.sum())], 0, n - length)
+    xb = x[trace[:, None], :, start[:, None] + np.arange(length)[None, :]].transpose(0, 2, 1)
+    yb = y[trace[:, None], :, start[:, None] + pos[None, :]].transpose(0, 2, 1)
+    xb *= rng.choice([-1.0, 1.0], (b, 1, 1)).astype(np.float32)  # polarity
+    return xb, yb
+
+
+def _batches(rng, pools, weights, cfg: PickerConfig, net: PickNet):
+    """Endless batches mixing the pools in proportion to ``weights``."""
+    while True:
+        counts = rng.multinomial(cfg.batch_size, weights)
+        parts = [_crops(rng, pool, c, cfg, net) for pool, c in zip(pools, counts, strict=True) if c]
+        xb = np.concatenate([p[0] for p in parts])
+        yb = np.concatenate([p[1] for p in parts])
+        yield torch.from_numpy(np.ascontiguousarray(xb)), torch.from_numpy(np.ascontiguousarray(yb))
+
+
+def train_picker(config: PickerConfig = PickerConfig(), extra=None, extra_fraction: float = 0.3,
+                 progress: bool = False) -> Picker:
+    """Train a :class:`Picker` on synthetic continuous records for ``config.max_steps`` steps.
+
+    Parameters
+    ----------
+    config : PickerConfig
+        Data size, crop size, optimiser and time budget.
+    extra : tuple (traces, picks), optional
+        More labelled records (e.g. real ones): equal-length ``(3, n)`` arrays in ``ZNE``
+        order and a DataFrame with ``trace``, ``phase``, ``sample``.
+    extra_fraction : float
+        Share of each batch drawn from ``extra``.
+    progress : bool
+        Print the running loss every 100 steps.
+
+    Returns
+    -------
+    Picker
+        ``history_`` holds ``loss`` (mean soft cross-entropy per 50 steps), ``steps``,
+        ``seconds`` (training) and ``data_seconds`` (generation).
+    """
+    t0 = time.perf_counter()
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed + 1)
+    pools, weights = [_synthetic_pool(config)], [1.0]
+    if extra is not None:
+        pools.append(_pool(extra[0], extra[1], config.sigma_s * SAMPLING_RATE))
+        weights = [1.0 - extra_fraction, extra_fraction]
+    t_data = time.perf_counter() - t0
+    net = PickNet(3, WINDOW_SAMPLES, 3, config.width)
+    opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=1e-4)
+    net.train()
+    losses, block, step, t1 = [], [], 0, time.perf_counter()
+    for xb, yb in _batches(rng, pools, weights, config, net):
+        elapsed = time.perf_counter() - t1
+        if step >= config.max_steps or elapsed >= config.max_seconds:
+            break
+        # Cosine decay over the step budget (not the clock), so a seed reproduces a run;
+        # max_seconds only stops a run early on a slow machine.
+        frac = step / config.max_steps
+        for group in opt.param_groups:
+            group["lr"] = config.lr * 0.5 * (1 + np.cos(np.pi * min(frac, 1.0)))
+        loss = -(yb * F.log_softmax(net.forward_continuous(xb), dim=1)).sum(1).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        block.append(loss.item())
+        step += 1
+        if len(block) == 50:
+            losses.append(float(np.mean(block)))
+            block = []
+            if progress and len(losses) % 2 == 0:
+                print(f"step {step} loss {losses[-1]:.4f} ({elapsed:.0f} s)", flush=True)
+    history = {"loss": losses, "steps": step, "seconds": time.perf_counter() - t1,
+               "data_seconds": t_data}
+    return Picker(net.eval(), config, history)

@@ -1,0 +1,170 @@
+"""PickNet and the scan-ready Picker: scan == per-window, shift consistency, timing, training,
+save/load; and the continuous synthetic records they train on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from seisphase.data.continuous_synthetic import make_continuous
+from seisphase.errors import ConfigError
+from seisphase.models.picknet import GRID, PickNet, n_outputs, receptive_field
+from seisphase.picker import Picker, PickerConfig, normalize_trace, pick_targets, train_picker
+
+
+def _picker(seed=0) -> Picker:
+    """A PickNet with random weights and non-trivial batch-norm statistics, in eval mode."""
+    torch.manual_seed(seed)
+    net = PickNet()
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm1d):
+            m.running_mean.normal_(0, 0.3)
+            m.running_var.uniform_(0.5, 2.0)
+    return Picker(net.eval())
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def trace():
+    traces, _ = make_continuous(1, duration_s=40, seed=3, events_per_trace=2, padding_fraction=0)
+    return traces[0]
+
+
+def test_receptive_field_fits_the_window():
+    assert receptive_field() <= 400
+    assert n_outputs(400) >= 1 and n_outputs(receptive_field() - 1) == 0
+    net = PickNet()
+    assert net(torch.zeros(2, 3, 400)).shape == (2, 3)
+    assert net.offset + GRID * net.window_index == 200
+
+
+@pytest.mark.parametrize("stride", [4, 8, 10, 3])
+def test_scan_equals_window_by_window(trace, stride):
+    picker = _picker()
+    z = normalize_trace(trace[:, :2400])
+    fast = picker.probabilities(z, stride)
+    windows = np.lib.stride_tricks.sliding_window_view(z, 400, axis=-1)[:, ::stride].transpose(1, 0, 2)
+    with torch.no_grad():
+        slow = _softmax(picker.network_(torch.from_numpy(np.ascontiguousarray(windows))).numpy())
+    assert fast.shape == slow.shape == ((2400 - 400) // stride + 1, 3)
+    np.testing.assert_allclose(fast, slow, atol=1e-4)
+    np.testing.assert_allclose(fast.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_network_shift_by_k_grid_steps_shifts_outputs_by_k(trace):
+    net = _picker().network_
+    x = torch.from_numpy(normalize_trace(trace[:, :3000]))[None]
+    with torch.no_grad():
+        a = net.forward_continuous(x[..., : 2800])
+        for k in (1, 5):
+            b = net.forward_continuous(x[..., GRID * k: GRID * k + 2800])
+            torch.testing.assert_close(a[..., k:], b[..., : a.shape[-1] - k], atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("stride", [4, 8])
+def test_scan_shift_by_k_strides_shifts_probabilities_by_k(trace, stride):
+    """The whole path, normalisation included, away from the 15-s edge zones of the 30-s median."""
+    picker = _picker()
+    k = 7
+    a = picker.scan_continuous(trace[:, :3600], stride)
+    b = picker.scan_continuous(trace[:, k * stride: k * stride + 3600], stride)
+    inner = slice(1600 // stride, (3600 - 2000) // stride)  # windows with full 30-s context
+    np.testing.assert_allclose(a[inner][k:], b[inner][: len(a[inner]) - k], atol=1e-4)
+
+
+def test_normalisation_is_gain_invariant_and_keeps_dead_channels(trace):
+    x = trace.copy()
+    x[1:] = 0.0
+    a, b = normalize_trace(x), normalize_trace(x * 1000.0)
+    np.testing.assert_allclose(a, b, atol=1e-4)
+    assert not a[1:].any() and np.isfinite(a).all()
+    w = normalize_trace(np.stack([trace[:, :400], trace[:, 400:800]]), window=True)
+    assert w.shape == (2, 3, 400) and np.isfinite(w).all()
+
+
+def test_scan_grid_and_start_time(trace):
+    import obspy
+
+    from seisphase.scan import scan
+
+    picker = _picker()
+    st = obspy.Stream([obspy.Trace(trace[c].copy(), header={
+        "station": "A", "channel": f"HH{comp}", "sampling_rate": 100.0,
+        "starttime": obspy.UTCDateTime(2020, 1, 1)}) for c, comp in enumerate("ZNE")])
+    probs, report = scan(st, picker, stride=4, batch_size=10**6)
+    p = probs.select(channel="PRP")[0]
+    assert p.stats.sampling_rate == 25.0
+    assert p.stats.starttime == obspy.UTCDateTime(2020, 1, 1) + 2.0
+    assert p.stats.npts == (trace.shape[1] - 400) // 4 + 1 == report["n_windows"]
+    direct = picker.probabilities(normalize_trace(trace), 4)
+    np.testing.assert_allclose(p.data, direct[:, 0], atol=1e-5)
+
+
+def test_pick_targets_are_soft_and_sum_to_one():
+    y = pick_targets(1000, [("P", 300.0), ("S", 400.0), ("S", 320.0)], 10.0)
+    np.testing.assert_allclose(y.sum(0), 1.0, atol=1e-6)
+    assert y[1].argmax() in (320, 400) and y[2, 0] == pytest.approx(1.0)
+    assert y[0, 300] > 0.5 and y[1, 400] == pytest.approx(1.0)
+
+
+@pytest.mark.slow
+def test_training_reduces_loss_and_save_load_is_identical(tmp_path, trace):
+    torch.set_num_threads(2)
+    cfg = PickerConfig(n_traces=12, duration_s=20, max_steps=100, batch_size=8)
+    picker = train_picker(cfg)
+    loss = picker.history_["loss"]
+    assert len(loss) == 2 and loss[-1] < loss[0]
+    picker.save(tmp_path / "p")
+    again = Picker.load(tmp_path / "p")
+    np.testing.assert_array_equal(picker.scan_continuous(trace[:, :1200], 4),
+                                  again.scan_continuous(trace[:, :1200], 4))
+    assert again.config == cfg
+
+
+def test_bad_window_length_is_explained():
+    with pytest.raises(ConfigError, match="even number of samples >= 390"):
+        PickNet(n_samples=300)
+    with pytest.raises(ConfigError, match="forward_continuous"):
+        PickNet()(torch.zeros(1, 3, 800))
+
+
+def test_make_continuous_shapes_picks_and_determinism():
+    a, pa = make_continuous(6, duration_s=30, seed=5, vertical_only_fraction=0.5)
+    b, pb = make_continuous(6, duration_s=30, seed=5, vertical_only_fraction=0.5)
+    assert len(a) == 6 and all(x.shape == (3, 3000) and x.dtype == np.float32 for x in a)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True)) and pa.equals(pb)
+    assert ((pa["sample"] >= 0) & (pa["sample"] < 3000)).all()
+    assert set(pa.phase) <= {"P", "S"}
+    for t, x in enumerate(a):
+        if not x[1:].any():
+            assert pa[pa.trace == t].vertical_only.all() or (pa.trace != t).all()
+
+
+def test_make_continuous_stream_and_errors():
+    st, picks = make_continuous(2, duration_s=10, seed=0, as_stream=True, vertical_only_fraction=0)
+    assert len(st) == 6 and st[0].id == "SY.C0000..HHZ"
+    with pytest.raises(ConfigError, match="duration_s"):
+        make_continuous(1, duration_s=1)
+
+
+def test_scan_cli_takes_a_picker_directory(tmp_path, capsys):
+    import pandas as pd
+
+    from seisphase.cli import main
+
+    picker = train_picker(PickerConfig(n_traces=6, duration_s=20, max_steps=5, batch_size=4))
+    picker.save(tmp_path / "picker")
+    record = (Path(__file__).parent / "data" / "real_dev_continuous" / "three_component"
+              / "BG_AL4_2011050109272382.mseed")
+    assert main(["scan", str(tmp_path / "picker"), str(record), "--stride", "4", "--threshold-p",
+                 "0.01", "--threshold-s", "0.01", "--quiet", "--out", str(tmp_path / "p.csv")]) == 0
+    table = pd.read_csv(tmp_path / "p.csv")
+    assert len(table) >= 1 and set(table["phase"]) <= {"P", "S"}
+    assert (table["station_id"] == "BG.AL4").all()
