@@ -4,6 +4,7 @@ handling, gaps, resampling, and the ``seisphase scan`` command."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import obspy
@@ -375,7 +376,7 @@ def test_cli_scan_sds_archive_gives_the_same_picks_as_files(model_dir, tmp_path,
     ("short", r"no gap-free segment is as long as one window"),
     ("sds_no_time", r"--sds needs --start and --end"),
     ("both", r"give waveform files or --sds ROOT"),
-    ("threshold", r"--threshold-p must lie in \(0, 1\]"),
+    ("threshold", r"--threshold-p must be a probability in \(0, 1\]"),
 ])
 def test_cli_errors_exit_2_with_one_line_and_write_nothing(model_dir, tmp_path, capsys, case,
                                                           message):
@@ -399,3 +400,27 @@ def test_cli_errors_exit_2_with_one_line_and_write_nothing(model_dir, tmp_path, 
     assert err.startswith("seisphase: error: ") and re.search(message, err)
     assert not out.exists() and not (tmp_path / "p.xml").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".picks")]
+
+
+def test_threshold_as_target_precision(linear_model, tmp_path, capsys):
+    """--threshold-p precision:X uses the threshold stored at calibration; unknown targets fail."""
+    from seisphase.calibration import calibrate
+    from seisphase.classifier import PhaseClassifier
+    from seisphase.cli import main
+    from tests.conftest import toy_windows
+
+    clf = PhaseClassifier.load(linear_model.save(tmp_path / "plain"))  # leave the fixture alone
+    calibrate(clf, toy_windows(90, seed=11))
+    stored = clf.info_["calibration"]["thresholds_for_precision"]
+    assert "0.8" in stored["P"] and 0 < stored["P"]["0.8"] <= 1
+    model_dir = clf.save(tmp_path / "calibrated")
+    record = (Path(__file__).parent / "data" / "real_dev_continuous" / "three_component"
+              / "BG_AL4_2011050109272382.mseed")
+    out = tmp_path / "p.csv"
+    assert main(["scan", str(model_dir), str(record), "--threshold-p", "precision:0.8",
+                 "--quiet", "--out", str(out)]) == 0
+    assert out.exists()
+    assert main(["scan", str(model_dir), str(record), "--threshold-p", "precision:0.123",
+                 "--quiet", "--out", str(tmp_path / "q.csv")]) == 2
+    assert "no P threshold for precision 0.123" in capsys.readouterr().err
+    assert not (tmp_path / "q.csv").exists()

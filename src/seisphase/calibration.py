@@ -175,14 +175,34 @@ def calibrate(classifier, validation_windows, n_bins: int = DEFAULT_BINS) -> flo
     temperature = fit_temperature(logits, labels)
     classifier.temperature_ = temperature
     info = getattr(classifier, "info_", None) or {}
+    proba = softmax(logits, temperature)
     info["calibration"] = {
         "temperature": temperature,
         "ece_before": expected_calibration_error(labels, softmax(logits), n_bins),
-        "ece_after": expected_calibration_error(labels, softmax(logits, temperature), n_bins),
+        "ece_after": expected_calibration_error(labels, proba, n_bins),
         "n_windows": int(len(labels)),
+        "thresholds_for_precision": precision_thresholds(labels, proba),
     }
     classifier.info_ = info
     return temperature
+
+
+PRECISION_TARGETS = (0.8, 0.9, 0.95, 0.99)
+
+
+def precision_thresholds(labels, proba, targets=PRECISION_TARGETS) -> dict:
+    """``{phase: {"0.9": threshold, ...}}`` for P and S on validation windows; a target that
+    cannot be reached is left out. Stored with the model so that ``scan`` can take a target
+    precision (``--threshold-p precision:0.9``) instead of a raw probability."""
+    out = {}
+    for k, phase in enumerate(("P", "S")):
+        out[phase] = {}
+        for target in targets:
+            try:
+                out[phase][f"{target:g}"] = threshold_for_precision(labels, proba, k, target)
+            except DataError:
+                continue
+    return out
 
 
 def threshold_for_precision(labels, proba, phase_index: int, target_precision: float) -> float:

@@ -215,7 +215,8 @@ class PhaseClassifier:
         if self.augment:
             from seisphase.augment import make_augmenter
 
-            augment = make_augmenter(self.augment)
+            channels = "".join(extractor.components[i] for i in extractor.channel_index)
+            augment = make_augmenter(self.augment, components=channels)
         self.history_ = train_network(
             net, x_train, y_train, x_val, val_w.labels, tcfg, augment=augment,
             checkpoint_dir=checkpoint_dir, resume=resume, progress=self.progress,

@@ -35,7 +35,8 @@ def add_train_args(p) -> None:
     g.add_argument("--normalize", choices=("peak", "std", "none"),
                    help="CNN input normalisation per window (default peak)")
     g.add_argument("--augment", action="store_true",
-                   help="CNN training augmentation (shifts, scaling, noise, flips, channel dropout)")
+                   help="CNN training augmentation: time shifts, polarity flips, rotation of the "
+                        "horizontals, vertical-only dropout (the recorded defaults)")
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=int, default=100, help="maximum epochs (default 100)")
     g.add_argument("--batch-size", type=int, default=32, help="windows per step (default 32, the lab's)")

@@ -35,10 +35,11 @@ def add_parser(sub) -> None:
     g = p.add_argument_group("picking")
     g.add_argument("--stride", type=int, default=10, metavar="N",
                    help="window step in samples at the model's rate (default 10)")
-    g.add_argument("--threshold-p", type=float, default=0.5, metavar="P",
-                   help="P trigger probability (default 0.5)")
-    g.add_argument("--threshold-s", type=float, default=0.5, metavar="P",
-                   help="S trigger probability (default 0.5)")
+    g.add_argument("--threshold-p", default="0.5", metavar="P",
+                   help="P trigger probability (default 0.5), or precision:0.9 for the threshold "
+                        "that reached that window precision on the model's validation split")
+    g.add_argument("--threshold-s", default="0.5", metavar="P",
+                   help="S trigger probability (default 0.5), or precision:0.9 (see --threshold-p)")
     g.add_argument("--min-separation", type=float, default=1.0, metavar="SECONDS",
                    help="minimum time between two picks of one phase and station (default 1)")
     g = p.add_argument_group("outputs")
@@ -73,8 +74,14 @@ def _check_args(args):
         raise ConfigError(f"--stride must be at least 1 sample, got {args.stride}")
     for name in ("threshold_p", "threshold_s"):
         value = getattr(args, name)
-        if not 0 < value <= 1:
-            raise ConfigError(f"--{name.replace('_', '-')} must lie in (0, 1], got {value}")
+        number = value.split(":", 1)[1] if value.startswith("precision:") else value
+        try:
+            ok = 0 < float(number) <= 1
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ConfigError(f"--{name.replace('_', '-')} must be a probability in (0, 1] or "
+                              f"precision:TARGET, got {value!r}")
     for name in ("out", "quakeml", "probabilities"):
         path = getattr(args, name)
         if path and Path(path).is_dir():
@@ -161,6 +168,20 @@ def _plot(waveforms, probabilities, picks, station, path):
     save_figure(plot_scan(waveforms, probabilities, picks, station=station), path, dpi=100)
 
 
+def _threshold(value: str, model, phase: str) -> float:
+    """A probability, or the validation threshold stored for a target precision."""
+    if not value.startswith("precision:"):
+        return float(value)
+    target = f"{float(value.split(':', 1)[1]):g}"
+    table = ((getattr(model, "info_", None) or {}).get("calibration") or {}).get(
+        "thresholds_for_precision", {})
+    if target not in table.get(phase, {}):
+        have = ", ".join(table.get(phase, {})) or "none"
+        raise ConfigError(f"the model stores no {phase} threshold for precision {target} "
+                          f"(stored: {have}); give a probability instead")
+    return float(table[phase][target])
+
+
 def run(args) -> int:
     import obspy
 
@@ -177,6 +198,8 @@ def run(args) -> int:
         model = Picker.load(args.model_dir)
     else:
         model = PhaseClassifier.load(args.model_dir)
+    threshold_p = _threshold(args.threshold_p, model, "P")
+    threshold_s = _threshold(args.threshold_s, model, "S")
     source = (_read_sds(args.sds, start, end, stations) if args.sds
               else _read_files(args.waveforms, start, end, stations))
     probabilities, reports, thinned = obspy.Stream(), [], {}
@@ -202,7 +225,7 @@ def run(args) -> int:
     if short:
         warnings.warn(f"{short} gap-free segment(s) shorter than one window were not scanned",
                       stacklevel=1)
-    picks = extract_picks(probabilities, args.threshold_p, args.threshold_s,
+    picks = extract_picks(probabilities, threshold_p, threshold_s,
                           min_separation_s=args.min_separation)
 
     with contextlib.ExitStack() as stack:  # rename every output only when all are written
