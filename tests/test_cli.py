@@ -6,10 +6,10 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from tests.conftest import REAL_DEV, toy_windows
 
 from seisphase.cli import main
 from seisphase.data.npz import save_windows
-from tests.conftest import REAL_DEV, toy_windows
 
 QUICK = ["--epochs", "4", "--quiet"]
 

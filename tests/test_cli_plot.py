@@ -1,8 +1,8 @@
 import pytest
+from tests.conftest import REAL_DEV
 
 from seisphase.cli import main
 from seisphase.cli.plot import KINDS
-from tests.conftest import REAL_DEV
 
 
 @pytest.fixture(scope="module")

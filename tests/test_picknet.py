@@ -117,7 +117,7 @@ def test_pick_targets_are_soft_and_sum_to_one():
 @pytest.mark.slow
 def test_training_reduces_loss_and_save_load_is_identical(tmp_path, trace):
     torch.set_num_threads(2)
-    cfg = PickerConfig(n_traces=12, duration_s=20, max_steps=100, batch_size=8)
+    cfg = PickerConfig(n_traces=12, duration_s=20, max_steps=100, batch_size=8, calibrate=False)
     picker = train_picker(cfg)
     loss = picker.history_["loss"]
     assert len(loss) == 2 and loss[-1] < loss[0]
@@ -125,7 +125,24 @@ def test_training_reduces_loss_and_save_load_is_identical(tmp_path, trace):
     again = Picker.load(tmp_path / "p")
     np.testing.assert_array_equal(picker.scan_continuous(trace[:, :1200], 4),
                                   again.scan_continuous(trace[:, :1200], 4))
-    assert again.config == cfg
+    assert again.config == picker.config
+
+
+def test_calibrated_thresholds_come_from_the_grid_and_are_reproducible():
+    from seisphase.picker import CALIBRATION_THRESHOLDS, calibrate_thresholds
+
+    picker = _picker()
+    a = calibrate_thresholds(picker, n_traces=3, duration_s=20, seed=1)
+    assert a == calibrate_thresholds(picker, n_traces=3, duration_s=20, seed=1)
+    assert all(t in CALIBRATION_THRESHOLDS for t in a)
+
+
+def test_pick_weight_and_realism_settings_train():
+    torch.set_num_threads(2)
+    cfg = PickerConfig(n_traces=6, duration_s=20, max_steps=3, batch_size=4, pick_weight=2.0,
+                       vertical_only_fraction=0.5, padding_fraction=0.5, calibrate=False)
+    picker = train_picker(cfg)
+    assert picker.history_["steps"] == 3 and picker.config == cfg
 
 
 def test_bad_window_length_is_explained():
@@ -159,7 +176,8 @@ def test_scan_cli_takes_a_picker_directory(tmp_path, capsys):
 
     from seisphase.cli import main
 
-    picker = train_picker(PickerConfig(n_traces=6, duration_s=20, max_steps=5, batch_size=4))
+    picker = train_picker(PickerConfig(n_traces=6, duration_s=20, max_steps=5, batch_size=4,
+                                       calibrate=False))
     picker.save(tmp_path / "picker")
     record = (Path(__file__).parent / "data" / "real_dev_continuous" / "three_component"
               / "BG_AL4_2011050109272382.mseed")

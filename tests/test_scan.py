@@ -404,10 +404,11 @@ def test_cli_errors_exit_2_with_one_line_and_write_nothing(model_dir, tmp_path, 
 
 def test_threshold_as_target_precision(linear_model, tmp_path, capsys):
     """--threshold-p precision:X uses the threshold stored at calibration; unknown targets fail."""
+    from tests.conftest import toy_windows
+
     from seisphase.calibration import calibrate
     from seisphase.classifier import PhaseClassifier
     from seisphase.cli import main
-    from tests.conftest import toy_windows
 
     clf = PhaseClassifier.load(linear_model.save(tmp_path / "plain"))  # leave the fixture alone
     calibrate(clf, toy_windows(90, seed=11))

@@ -36,9 +36,9 @@ def test_linear_fails_on_rings_where_an_mlp_succeeds():
     mlp, model = _fit_score("mlp", x, y, 5, hidden=[64, 64])
     assert linear < 0.5
     assert mlp >= 0.90
-    from seisphase.plots import plot_decision_boundary
-
     import torch
+
+    from seisphase.plots import plot_decision_boundary
 
     def predict(grid):
         with torch.no_grad():

@@ -24,7 +24,7 @@ def test_same_seed_same_result_other_seed_differs():
     cfg = TrainConfig(epochs=5, seed=7)
     (m1, h1), (m2, h2) = _train(cfg), _train(cfg)
     assert h1.val_loss == h2.val_loss
-    for a, b in zip(m1.parameters(), m2.parameters()):
+    for a, b in zip(m1.parameters(), m2.parameters(), strict=True):
         assert torch.equal(a, b)
     _, h3 = _train(TrainConfig(epochs=5, seed=8))
     assert h3.val_loss != h1.val_loss
@@ -57,7 +57,7 @@ def test_resume_continues_an_interrupted_run(tmp_path):
     model, resumed = _train(cfg, checkpoint_dir=tmp_path, resume=True)
     assert resumed.n_epochs == 8
     np.testing.assert_allclose(resumed.val_loss, full.val_loss, rtol=1e-5)
-    for a, b in zip(model.parameters(), full_model.parameters()):
+    for a, b in zip(model.parameters(), full_model.parameters(), strict=True):
         torch.testing.assert_close(a, b)
 
 
@@ -102,5 +102,5 @@ def test_numpy_sgd_path_matches_autograd(hidden, wd):
                            augment=lambda xb, yb, gen: (xb, yb))
     np.testing.assert_allclose(h_fast.train_loss, h_slow.train_loss, rtol=1e-4)
     np.testing.assert_allclose(h_fast.val_loss, h_slow.val_loss, rtol=1e-4)
-    for a, b in zip(fast.parameters(), slow.parameters()):
+    for a, b in zip(fast.parameters(), slow.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
+from tests.conftest import REAL_DEV
 
 from seisphase.data.npz import load_windows, save_windows
 from seisphase.data.windows import Windows, check_labels, check_windows, concatenate
 from seisphase.errors import DataError, DataFormatError, SeisphaseWarning
-from tests.conftest import REAL_DEV
 
 
 def test_real_dev_layout_is_read_with_its_component_order(real_dev):

@@ -40,7 +40,7 @@ class Evaluation:
                          f"{s['f1']:>7.3f}{s['support']:>9d}")
         lines += ["", "confusion (rows true, columns predicted)",
                   "       " + "".join(f"{p:>7}" for p in PHASES)]
-        for phase, row in zip(PHASES, self.confusion):
+        for phase, row in zip(PHASES, self.confusion, strict=True):
             lines.append(f"{phase:<7}" + "".join(f"{v:>7d}" for v in row))
         return "\n".join(lines)
 

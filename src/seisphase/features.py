@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import scipy.fft
 
-from seisphase.data.windows import canonical_components, check_components
+from seisphase.data.windows import check_components, component_index
 from seisphase.errors import ConfigError, DataError
 
 _CHUNK = 1024  # windows per chunk: keeps one chunk's spectra in L2 cache
@@ -191,14 +191,12 @@ class FeatureExtractor:
         self.components = check_components(components)
         self.sampling_rate = float(sampling_rate)
         chosen = config.components or self.components
-        have = canonical_components(self.components)
-        missing = [c for c in canonical_components(chosen) if c not in have]
-        if missing:
+        self.channel_index = component_index(self.components, chosen)
+        if self.channel_index is None:
             raise ConfigError(
                 f"feature components {chosen!r} are not among the model's components "
                 f"{self.components!r}"
             )
-        self.channel_index = [have.index(c) for c in canonical_components(chosen)]
         self.mean_: np.ndarray | None = None
         self.std_: np.ndarray | None = None
 

@@ -395,6 +395,6 @@ def plot_scan(waveforms, probabilities, picks, *, station: str = "") -> Figure:
     ax_p.set_ylabel("probability")
     ax_p.set_xlabel(f"seconds after {t0}")
     handles, labels = ax_p.get_legend_handles_labels()
-    unique = dict(zip(labels, handles))
+    unique = dict(zip(labels, handles, strict=True))
     ax_p.legend(unique.values(), unique.keys(), loc="upper right", fontsize=8)
     return fig

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 import scipy.signal
 
-from seisphase.data.windows import canonical_components, check_components
+from seisphase.data.windows import check_components, component_index
 from seisphase.errors import ConfigError, DataError
 from seisphase.features import FeatureConfig
 
@@ -184,14 +184,12 @@ class WaveformPreprocessor:
         if self.options.bandpass is not None:  # fail now, not at the first transform
             bandpass_sos(*self.options.bandpass, self.sampling_rate, self.options.filter_order)
         chosen = config.components or self.components
-        have = canonical_components(self.components)
-        missing = [c for c in canonical_components(chosen) if c not in have]
-        if missing:
+        self.channel_index = component_index(self.components, chosen)
+        if self.channel_index is None:
             raise ConfigError(
                 f"feature components {chosen!r} are not among the model's components "
                 f"{self.components!r}"
             )
-        self.channel_index = [have.index(c) for c in canonical_components(chosen)]
         self.n_samples_: int | None = None
 
     def _check(self, waveforms) -> np.ndarray:

@@ -127,7 +127,7 @@ def evaluate_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn,
     """Mean loss and accuracy of ``model`` on ``(x, y)`` in evaluation mode."""
     model.eval()
     total, correct = 0.0, 0
-    for xb, yb in zip(x.split(batch_size), y.split(batch_size)):
+    for xb, yb in zip(x.split(batch_size), y.split(batch_size), strict=True):
         logits = model(xb)
         total += float(loss_fn(logits, yb)) * len(yb)
         correct += int((logits.argmax(1) == yb).sum())
@@ -264,7 +264,7 @@ def train_network(
 def _autograd_pass(model, xs, ys, batch_size, loss_fn, optimizer, scheduler, augment, gen):
     """One pass of minibatch steps over shuffled tensors; returns (summed loss, n correct)."""
     total, correct = 0.0, 0
-    for xb, yb in zip(xs.split(batch_size), ys.split(batch_size)):
+    for xb, yb in zip(xs.split(batch_size), ys.split(batch_size), strict=True):
         if augment is not None:
             xb, yb = augment(xb, yb, gen)
         optimizer.zero_grad(set_to_none=True)

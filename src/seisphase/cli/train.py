@@ -6,7 +6,12 @@ import shutil
 import sys
 from pathlib import Path
 
-from seisphase.cli._common import add_components_arg, add_train_args, classifier_from_args, write_json
+from seisphase.cli._common import (
+    add_components_arg,
+    add_train_args,
+    classifier_from_args,
+    write_json,
+)
 
 
 def add_parser(sub) -> None:

@@ -125,6 +125,15 @@ def canonical_components(components: str) -> str:
     return "".join(_COMPONENT_ALIASES.get(c, c) for c in components.upper())
 
 
+def component_index(have: str, wanted: str) -> list[int] | None:
+    """Channel indices that pick ``wanted`` out of data in order ``have`` (1/2 count as N/E);
+    ``None`` when ``have`` lacks one of them."""
+    have, wanted = canonical_components(have), canonical_components(wanted)
+    if any(c not in have for c in wanted):
+        return None
+    return [have.index(c) for c in wanted]
+
+
 @dataclass(eq=False)
 class Windows:
     """Labelled (or unlabelled) seismogram windows in the package's canonical form.
@@ -205,15 +214,15 @@ class Windows:
         A component the data lack raises :class:`DataError`.
         """
         wanted = check_components(components)
-        have = canonical_components(self.components)
-        missing = [c for c in canonical_components(wanted) if c not in have]
-        if missing:
+        order = component_index(self.components, wanted)
+        if order is None:
+            have = canonical_components(self.components)
+            missing = [c for c in canonical_components(wanted) if c not in have]
             raise DataError(
                 f"the data have components {self.components!r} but {''.join(missing)!r} "
                 f"is needed; pass the right --components for the file or train a model on "
                 f"the components you have"
             )
-        order = [have.index(c) for c in canonical_components(wanted)]
         if order == list(range(self.n_channels)) and wanted == self.components:
             return self
         return Windows(
@@ -225,7 +234,7 @@ class Windows:
         if self.labels is None:
             return {}
         counts = np.bincount(self.labels, minlength=len(PHASES))
-        return {p: int(c) for p, c in zip(PHASES, counts)}
+        return {p: int(c) for p, c in zip(PHASES, counts, strict=True)}
 
     def fingerprint(self) -> str:
         """SHA-256 (first 16 hex digits) of waveforms, labels, rate and components."""
@@ -257,7 +266,7 @@ def concatenate(parts: list[Windows]) -> Windows:
     meta = None
     if any(m is not None for m in metas):
         meta = pd.concat(
-            [m if m is not None else pd.DataFrame(index=range(w.n_windows)) for m, w in zip(metas, aligned)],
+            [m if m is not None else pd.DataFrame(index=range(w.n_windows)) for m, w in zip(metas, aligned, strict=True)],
             ignore_index=True,
         )
     return Windows(

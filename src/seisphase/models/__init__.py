@@ -7,8 +7,8 @@ parameters, so a saved model is rebuilt from its JSON alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from seisphase.errors import ConfigError
 
