@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seisphase.data.continuous import read_picks, windows_from_waveforms
+from seisphase.data.continuous import windows_from_waveforms
+from seisphase.data.picklist import read_picks
 from seisphase.errors import DataFormatError
 
 REAL = Path(__file__).parent / "data" / "real_dev_continuous"

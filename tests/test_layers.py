@@ -12,9 +12,9 @@ LAYERS = [
     {"models"},
     {"training"},
     {"classifier", "calibration", "card"},
-    {"evaluation", "scan", "picks", "pick_scoring", "sweep", "plots", "plots_results",
-     "explain", "picker"},
-    {"report", "demo"},
+    {"evaluation", "scan", "picks", "pick_scoring", "sweep", "sweep_results", "plots",
+     "plots_results", "explain", "picker"},
+    {"report", "report_html", "demo"},
     {"cli", "__main__"},
 ]
 

@@ -10,14 +10,13 @@ from tests.conftest import toy_windows
 from seisphase.cli import main
 from seisphase.data.npz import save_windows
 from seisphase.errors import ConfigError, SeisphaseWarning
-from seisphase.sweep import (
+from seisphase.sweep import expand_grid, run_sweep
+from seisphase.sweep_results import (
     RESULTS_NAME,
     aggregate,
     config_key,
-    expand_grid,
     format_table,
     load_results,
-    run_sweep,
 )
 
 BASE = {"model": "mlp", "optimizer": "sgd", "epochs": 2}

@@ -14,9 +14,6 @@ drawn from the saved numbers where they allow it.
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import json
 import math
 import warnings
@@ -30,90 +27,25 @@ from seisphase import __version__
 from seisphase._atomic import atomic_path
 from seisphase.data.windows import PHASES
 from seisphase.errors import ConfigError, DataFormatError, SeisphaseError, SeisphaseWarning
-from seisphase.plots import PHASE_COLORS, PHASE_NAMES
+from seisphase.plots import PHASE_NAMES
+from seisphase.report_html import (
+    CAPTIONS,
+    HOW,
+    IMAGE_TYPES,
+    NARROW,
+    TIMING,
+    default_caption,
+    embed_image,
+    embed_plot,
+    esc,
+    fmt_num,
+    html_table,
+    is_number,
+    page,
+    phase_badge,
+)
 
-_IMAGE_TYPES = {".png": ("image/png", b"\x89PNG"), ".jpg": ("image/jpeg", b"\xff\xd8"),
-                ".jpeg": ("image/jpeg", b"\xff\xd8"), ".svg": ("image/svg+xml", b"<")}
-_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"  # the page fetches nothing
-_NARROW = ("confusion", "reliability", "activations")  # figures shown at most 680 px wide
 _SCORE_COLUMNS = ("val_accuracy", "test_accuracy", "accuracy", "macro_f1")
-_CAPTIONS = {
-    "examples_synthetic": "Example synthetic windows, one column per window, one row per "
-                          "component (colour: phase; dashed line: the pick).",
-    "examples_real": "Example real windows (Northern California, analyst picks).",
-    "median_spectra_synthetic": "Median amplitude spectra of the synthetic windows by class "
-                                "(bands: 25–75 %).",
-    "median_spectra_real": "Median amplitude spectra of the real windows by class: over the "
-                           "whole window, P and S look alike.",
-    "history_best": "Training of the final model: loss and accuracy per epoch.",
-    "learning_curves": "Every model's validation (solid) and training (dashed) curves.",
-    "confusion_best_synthetic_test": "Final model on the held-out synthetic test windows.",
-    "activations": "Two activation functions: the sigmoid squashes, ReLU cuts at zero.",
-}
-
-
-# -- HTML helpers -------------------------------------------------------------------------------
-class _H(str):
-    """Text that is already HTML (not escaped again)."""
-
-
-def _e(value) -> str:
-    return value if isinstance(value, _H) else html.escape(str(value))
-
-
-def _isnum(x) -> bool:
-    return isinstance(x, (int, float, np.number)) and not isinstance(x, bool)
-
-
-def _num(x, digits: int = 3) -> str:
-    if x is None:
-        return "—"
-    if not _isnum(x):
-        return _e(x)
-    if isinstance(x, (int, np.integer)):
-        return f"{int(x):,}"
-    return f"{x:.{digits}f}" if math.isfinite(x) else "—"
-
-
-def _table(head, rows, *, highlight=None, bars=()) -> str:
-    """An HTML table (numbers right-aligned); columns in ``bars`` get a 0–1 bar behind them."""
-    out = ["<div class='scroll'><table>"]
-    if any(head):
-        out += ["<thead><tr>", *(f"<th>{_e(h)}</th>" for h in head), "</tr></thead>"]
-    out.append("<tbody>")
-    for i, row in enumerate(rows):
-        out.append("<tr class='best'>" if highlight == i else "<tr>")
-        for j, v in enumerate(row):
-            attrs = " class='n'" if _isnum(v) else ""
-            if j in bars and _isnum(v) and math.isfinite(v):
-                pct = round(100 * min(max(float(v), 0.0), 1.0))
-                attrs += (f" style='background:linear-gradient(90deg,#cfe3f3 {pct}%,"
-                          f"transparent {pct}%)'")
-            out.append(f"<td{attrs}>{_num(v) if _isnum(v) or v is None else _e(v)}</td>")
-        out.append("</tr>")
-    return "".join(out) + "</tbody></table></div>"
-
-
-def _phase(p: str) -> _H:
-    return _H(f"<span class='ph' style='background:{PHASE_COLORS.get(p, '#444')}'>{_e(p)}</span>")
-
-
-def _figure(data: bytes, mime: str, caption: str, narrow: bool = False) -> str:
-    uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-    return (f"<figure{' class=narrow' if narrow else ''}><img src='{uri}' alt='{_e(caption)}'>"
-            f"<figcaption>{_e(caption)}</figcaption></figure>")
-
-
-def _fig(figure, caption: str, dpi: int = 100, narrow: bool = False) -> str:
-    """A matplotlib figure embedded as PNG."""
-    buf = io.BytesIO()
-    figure.savefig(buf, format="png", dpi=dpi)
-    return _figure(buf.getvalue(), "image/png", caption, narrow)
-
-
-def _caption(path: Path) -> str:
-    words = path.stem.replace("_", " ").replace("-", " ")
-    return _CAPTIONS.get(path.stem, words[:1].upper() + words[1:] + ".")
 
 
 def _get(d, *keys):
@@ -152,12 +84,13 @@ class _Run:
 
     def image(self, path: Path, caption: str | None = None) -> str:
         """The image file as a figure, or '' (with a note) when it is not a valid image."""
-        mime, magic = _IMAGE_TYPES[path.suffix.lower()]
+        mime, magic = IMAGE_TYPES[path.suffix.lower()]
         data = path.read_bytes()
         if not data.lstrip().startswith(magic):
             self.note(f"{path.relative_to(self.root)} was left out: not a valid {mime} file")
             return ""
-        return _figure(data, mime, caption or _caption(path), path.stem.startswith(_NARROW))
+        return embed_image(data, mime, caption or default_caption(path),
+                           path.stem.startswith(NARROW))
 
     def take(self, stem: str) -> str:
         """The figure ``figures/<stem>.*`` (marked as used), or ''."""
@@ -187,7 +120,7 @@ class _Run:
 
 
 def _images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in _IMAGE_TYPES and p.is_file())
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_TYPES and p.is_file())
 
 
 def _load(root: Path) -> _Run:
@@ -229,35 +162,36 @@ def _per_class_table(confusion) -> str:
     s = _scores(confusion)
     if s is None:
         return ""
-    rows = [[_phase(p), PHASE_NAMES[p], *(float(s[k][i]) for k in ("precision", "recall", "f1")),
-             int(s["support"][i])] for i, p in enumerate(PHASES)]
-    return _table(["", "class", "precision", "recall", "F1", "windows"], rows, bars=(2, 3, 4))
+    rows = [[phase_badge(p), PHASE_NAMES[p],
+             *(float(s[k][i]) for k in ("precision", "recall", "f1")), int(s["support"][i])]
+            for i, p in enumerate(PHASES)]
+    return html_table(["", "class", "precision", "recall", "F1", "windows"], rows, bars=(2, 3, 4))
 
 
 # -- sections: each returns HTML, or '' when the run directory has nothing for it ---------------
 def _overview(run: _Run) -> str:
     cards, m = [], run.metrics or {}
-    scored = [r for r in run.rows if _isnum(_get(r, "real_dev", "accuracy"))]
+    scored = [r for r in run.rows if is_number(_get(r, "real_dev", "accuracy"))]
     if run.rows:
         cards.append(("models compared", len(run.rows)))
     if scored:
         top = max(scored, key=lambda r: r["real_dev"]["accuracy"])
         cards.append(("best on the real windows",
-                      f"{top['name']} ({_num(top['real_dev']['accuracy'])})"))
-    if _isnum(_get(m, "best", "synthetic_test", "accuracy")):
+                      f"{top['name']} ({fmt_num(top['real_dev']['accuracy'])})"))
+    if is_number(_get(m, "best", "synthetic_test", "accuracy")):
         cards.append(("final model: synthetic test accuracy",
-                      _num(m["best"]["synthetic_test"]["accuracy"])))
+                      fmt_num(m["best"]["synthetic_test"]["accuracy"])))
     elif run.best:
         cfg = run.best[1]
         cards.append(("model", f"{_get(cfg, 'model', 'name')}, "
-                               f"{_num(_get(cfg, 'model', 'n_parameters'))} parameters"))
+                               f"{fmt_num(_get(cfg, 'model', 'n_parameters'))} parameters"))
         test = _get(cfg, "metrics", "test", "accuracy") or m.get("accuracy")
-        if _isnum(test):
-            cards.append(("test accuracy", _num(test)))
-    if _isnum(m.get("seconds")):
+        if is_number(test):
+            cards.append(("test accuracy", fmt_num(test)))
+    if is_number(m.get("seconds")):
         cards.append(("run time", f"{m['seconds']:.0f} s"))
     return "<div class='cards'>" + "".join(
-        f"<div class='card'><div class='v'>{_e(v)}</div><div class='k'>{_e(k)}</div></div>"
+        f"<div class='card'><div class='v'>{esc(v)}</div><div class='k'>{esc(k)}</div></div>"
         for k, v in cards) + "</div>" if cards else ""
 
 
@@ -276,11 +210,11 @@ def _synthetic_table(run: _Run) -> str:
         run.note(f"data/synthetic.npz was left out: {exc}")
         return ""
     rows = [["windows", int(counts.sum())],
-            *([_phase(p), int(c)] for p, c in zip(PHASES, counts[:len(PHASES)], strict=True)),
+            *([phase_badge(p), int(c)] for p, c in zip(PHASES, counts[:len(PHASES)], strict=True)),
             *extra]
     return ("<h3>Synthetic windows</h3><p>Generated by seisphase: Brune sources, attenuation, "
             "scattering coda, coloured noise and glitches; 4 s at 100 Hz, components Z, N, E.</p>"
-            + _table(["", "count"], rows))
+            + html_table(["", "count"], rows))
 
 
 def _data(run: _Run) -> str:
@@ -289,23 +223,23 @@ def _data(run: _Run) -> str:
     if not parts[0] and not run.rows and isinstance(d, dict) and d:
         rows = [["sources", ", ".join(map(str, d.get("sources") or [])) or "—"],
                 ["training windows", d.get("n_windows")], ["fingerprint", d.get("fingerprint")],
-                *([_phase(p), c] for p, c in (d.get("class_counts") or {}).items())]
+                *([phase_badge(p), c] for p, c in (d.get("class_counts") or {}).items())]
         parts.append("<p>The data the model was trained on, from its model file:</p>"
-                     + _table(["", ""], rows))
+                     + html_table(["", ""], rows))
     split = run.split
     if split and isinstance(split.get("sizes"), dict):
-        parts.append(f"<p>Split ({_e(split.get('method', ''))}, seed {_e(split.get('seed'))}): "
-                     + ", ".join(f"{_e(k)} {_num(v)}" for k, v in split["sizes"].items())
+        parts.append(f"<p>Split ({esc(split.get('method', ''))}, seed {esc(split.get('seed'))}): "
+                     + ", ".join(f"{esc(k)} {fmt_num(v)}" for k, v in split["sizes"].items())
                      + " windows; windows of one group never fall into two parts.</p>")
     real = next((_scores(_get(r, "real_dev", "confusion")) for r in run.rows
                  if _scores(_get(r, "real_dev", "confusion"))), None)
     if real is not None:
         rows = [["all", int(real["support"].sum())],
-                *([_phase(p), int(c)] for p, c in zip(PHASES, real["support"], strict=True))]
+                *([phase_badge(p), int(c)] for p, c in zip(PHASES, real["support"], strict=True))]
         parts.append("<h3>Real development windows</h3><p>Analyst-labelled windows from Northern "
                      "California shipped with seisphase (some stations record only the vertical). "
                      "None of the compared models trained on them.</p>"
-                     + _table(["", "windows"], rows))
+                     + html_table(["", "windows"], rows))
     stems = ("examples_synthetic", "examples_real", "median_spectra_synthetic",
              "median_spectra_real")
     return "".join(parts + [run.take(s) for s in stems])
@@ -320,11 +254,11 @@ def _models(run: _Run) -> str:
                  r.get("seconds")] for r in run.rows]
         hi = next((i for i, r in enumerate(run.rows) if r["name"] == best), None)
         return ("<p>Every model was trained on the same synthetic training windows and scored on "
-                "the held-out synthetic test windows and on the real windows.</p>" + _table(
+                "the held-out synthetic test windows and on the real windows.</p>" + html_table(
                     ["model", "network", "features", "parameters", "synthetic test acc",
                      "real dev acc", "real dev macro-F1", "real vertical-only acc", "train s"],
                     rows, highlight=hi, bars=(4, 5, 6, 7))
-                + (f"<p>Highlighted: <b>{_e(best)}</b>, the best on the real windows. It was then "
+                + (f"<p>Highlighted: <b>{esc(best)}</b>, the best on the real windows. It was then "
                    "fine-tuned on synthetic + real windows and saved as <code>models/best</code>."
                    "</p>" if best else ""))
     rows = [[name, _get(cfg, "model", "name"), _get(cfg, "features", "config", "kind"),
@@ -332,8 +266,8 @@ def _models(run: _Run) -> str:
              _get(cfg, "metrics", "test", "accuracy") or _get(cfg, "metrics", "synthetic_test",
                                                               "accuracy")]
             for name, (_, cfg) in run.models.items()]
-    return _table(["model", "network", "features", "parameters", "epochs", "test accuracy"], rows,
-                  bars=(5,)) if rows else ""
+    return html_table(["model", "network", "features", "parameters", "epochs", "test accuracy"],
+                      rows, bars=(5,)) if rows else ""
 
 
 def _training(run: _Run) -> str:
@@ -346,11 +280,11 @@ def _training(run: _Run) -> str:
     histories = {n: histories[n] for n in dict.fromkeys(order) if n in histories}
     if not parts:
         if run.best and _history(run.best[1]):
-            parts.append(_fig(plot_history(_history(run.best[1])), "Training of the final model: "
-                              "loss and accuracy per epoch (dot: the epoch kept)."))
+            parts.append(embed_plot(plot_history(_history(run.best[1])), "Training of the final "
+                                    "model: loss and accuracy per epoch (dot: the epoch kept)."))
         compared = {n: h for n, h in histories.items() if n != names["best"]}
         if len(compared) > 1:
-            parts.append(_fig(plot_learning_curves(compared), _CAPTIONS["learning_curves"]))
+            parts.append(embed_plot(plot_learning_curves(compared), CAPTIONS["learning_curves"]))
     if not histories:
         return "".join(parts)
     rows = [[n, len(h["train_loss"]), int(h.get("best_epoch", -1)) + 1,
@@ -359,11 +293,11 @@ def _training(run: _Run) -> str:
             for n, h in histories.items()]
     parts.append("<p>Training keeps the weights of the epoch with the best validation score "
                  "(“epoch kept”); early stopping ends a run that has stopped improving.</p>"
-                 + _table(["model", "epochs", "epoch kept", "best validation acc",
-                           "stopped early", "s / epoch"], rows, bars=(3,)))
+                 + html_table(["model", "epochs", "epoch kept", "best validation acc",
+                                "stopped early", "s / epoch"], rows, bars=(3,)))
     if len(histories) > 1:
         parts.append("<details><summary>Every model's training curves</summary>" + "".join(
-            _fig(plot_history(h), f"Training of {n}.", dpi=70) for n, h in histories.items())
+            embed_plot(plot_history(h), f"Training of {n}.", dpi=70) for n, h in histories.items())
             + "</details>")
     return "".join(parts)
 
@@ -381,24 +315,25 @@ def _metrics(run: _Run) -> str:
         if _scores(confusion):
             drawn = any(s.startswith("confusion_best") for s in run.used)
             parts[:0] = [f"<h3>Final model on {label}</h3>", _per_class_table(confusion),
-                         f"<p class='note'>{_e(final['note'])}</p>" if final.get("note") else "",
-                         "" if drawn else _fig(plot_confusion(confusion),
-                                               f"Final model on {label}.", 80, narrow=True)]
+                         f"<p class='note'>{esc(final['note'])}</p>" if final.get("note") else "",
+                         "" if drawn else embed_plot(plot_confusion(confusion),
+                                                     f"Final model on {label}.", 80, narrow=True)]
     if run.rows:
         rows = [[r["name"], *(_get(r, part, k) for part in ("synthetic_test", "real_dev")
                               for k in ("accuracy", "macro_f1", "mcc"))] for r in run.rows]
         parts.append("<h3>Every model</h3><p>Macro-F1 averages the three classes' F1 scores; MCC "
                      "(Matthews correlation) is 0 for guessing and 1 for a perfect model.</p>"
-                     + _table(["model", "synthetic acc", "synthetic macro-F1", "synthetic MCC",
-                               "real acc", "real macro-F1", "real MCC"], rows, bars=(1, 2, 4, 5)))
+                     + html_table(["model", "synthetic acc", "synthetic macro-F1",
+                                   "synthetic MCC", "real acc", "real macro-F1", "real MCC"],
+                                  rows, bars=(1, 2, 4, 5)))
     for r in run.rows:
-        body = "".join(_per_class_table(c) + _fig(plot_confusion(c), f"{r['name']} on {label}.",
-                                                  80, narrow=True)
+        body = "".join(_per_class_table(c) + embed_plot(plot_confusion(c),
+                                                        f"{r['name']} on {label}.", 80, narrow=True)
                        for part, label in (("synthetic_test", "the synthetic test windows"),
                                            ("real_dev", "the real windows"))
                        if _scores(c := _get(r, part, "confusion")))
         if body:
-            parts.append(f"<details><summary>{_e(r['name'])}: per-class scores and confusion "
+            parts.append(f"<details><summary>{esc(r['name'])}: per-class scores and confusion "
                          f"matrices</summary>{body}</details>")
     return "".join(parts)
 
@@ -439,7 +374,8 @@ def _calibration(run: _Run) -> str:
              "Temperature scaling divides its raw outputs by one number T, fitted on validation "
              "windows, before the softmax: the predicted class never changes, only how sure the "
              "model says it is. The expected calibration error (ECE) is the average gap between "
-             "confidence and the fraction of correct answers.</p>" + _table(["", "value"], rows)]
+             "confidence and the fraction of correct answers.</p>"
+             + html_table(["", "value"], rows)]
     figure = next((run.take(s) for s in sorted(run.figures) if s.startswith("reliability")), "")
     return "".join(parts) + (figure or _reliability(run))
 
@@ -449,7 +385,7 @@ def _reliability(run: _Run) -> str:
     try:
         windows, where = _held_out(run)
         if windows is None:
-            return f"<p class='note'>No reliability diagram: {_e(where)}.</p>"
+            return f"<p class='note'>No reliability diagram: {esc(where)}.</p>"
         from seisphase.calibration import softmax
         from seisphase.classifier import PhaseClassifier
 
@@ -462,11 +398,12 @@ def _reliability(run: _Run) -> str:
 
     figure = plot_reliability(windows.labels, softmax(logits), softmax(logits, clf.temperature_),
                               n_bins=10 if windows.n_windows < 2000 else 15)
-    return _fig(figure, f"Reliability of the final model on {where} (ECE in the legend): on the "
-                        f"diagonal, windows scored 0.8 are right 80 % of the time.", narrow=True)
+    return embed_plot(figure, f"Reliability of the final model on {where} (ECE in the legend): on "
+                              f"the diagonal, windows scored 0.8 are right 80 % of the time.",
+                      narrow=True)
 
 
-def _folder_figures(run: _Run, name: str, caption=_caption) -> str:
+def _folder_figures(run: _Run, name: str, caption=default_caption) -> str:
     folder = run.root / name
     return "".join(run.image(p, caption(p)) for p in _images(folder)) if folder.is_dir() else ""
 
@@ -497,13 +434,13 @@ def _sweep(run: _Run) -> str:
     parts = []
     if rows:
         if score:
-            rows.sort(key=lambda r: -r[score] if _isnum(r.get(score)) else math.inf)
+            rows.sort(key=lambda r: -r[score] if is_number(r.get(score)) else math.inf)
         shown = [[", ".join(map(str, v)) if isinstance(v := r.get(c), list) else v for c in cols]
                  for r in rows[:40]]
         bars = tuple(i for i, c in enumerate(cols) if "accuracy" in c)
-        parts.append(f"<p>{len(rows)} runs" + (f", best {_e(score)} first" if score else "")
+        parts.append(f"<p>{len(rows)} runs" + (f", best {esc(score)} first" if score else "")
                      + (f"; the first {len(shown)} are shown" if len(shown) < len(rows) else "")
-                     + ".</p>" + _table(cols, shown, highlight=0 if score else None, bars=bars))
+                     + ".</p>" + html_table(cols, shown, highlight=0 if score else None, bars=bars))
     figures = _folder_figures(run, "sweep")
     return "".join(parts) + (figures or (_sweep_plot(run, rows, score) if score else ""))
 
@@ -522,8 +459,8 @@ def _sweep_plot(run: _Run, rows: list, score: str) -> str:
         return ""
     hue = [c for c in ("model", "hidden", "depth", "features", "optimizer") if c in varied]
     try:
-        return _fig(plot_sweep(df, x=x, hue=hue or None, y=score),
-                    f"{score} against {x} (mean ± standard deviation over seeds).")
+        return embed_plot(plot_sweep(df, x=x, hue=hue or None, y=score),
+                          f"{score} against {x} (mean ± standard deviation over seeds).")
     except SeisphaseError as exc:
         run.note(f"the sweep figure was left out: {exc}")
         return ""
@@ -537,9 +474,9 @@ def _score_tables(obj, title: str = "") -> str:
         keys = [k for k in ("n_picks", "n_reference", "precision", "recall", "f1", "residual_mean",
                             "residual_std", "residual_mae", "false_per_hour")
                 if k in next(iter(obj.values()))]
-        return (f"<h4>{_e(title)}</h4>" if title else "") + _table(
+        return (f"<h4>{esc(title)}</h4>" if title else "") + html_table(
             ["phase", *(k.replace("_", " ") for k in keys)],
-            [[_phase(p), *(s.get(k) for k in keys)] for p, s in obj.items()],
+            [[phase_badge(p), *(s.get(k) for k in keys)] for p, s in obj.items()],
             bars=tuple(i + 1 for i, k in enumerate(keys) if k in ("precision", "recall", "f1")))
     return "".join(_score_tables(v, f"{title} {k}".strip()) for k, v in obj.items())
 
@@ -561,60 +498,24 @@ def _scan(run: _Run) -> str:
             counts = df.groupby(["station_id", "phase"]).size().unstack(fill_value=0)
             phases = [p for p in ("P", "S") if p in counts.columns]
             parts.append(f"<h3>Picks</h3><p>{len(df)} picks at {len(counts)} station(s).</p>"
-                         + _table(["station", *(_phase(p) for p in phases)],
-                                  [[s, *(int(counts.loc[s, p]) for p in phases)]
-                                   for s in counts.index]))
+                         + html_table(["station", *(phase_badge(p) for p in phases)],
+                                       [[s, *(int(counts.loc[s, p]) for p in phases)]
+                                        for s in counts.index]))
         cols = [c for c in df.columns
                 if c not in ("network", "station", "trigger_on", "trigger_off")]
-        parts.append(f"<details><summary>{_e(path.name)}: the first {min(len(df), 30)} of "
-                     f"{len(df)} rows</summary>{_table(cols, df[cols].head(30).values.tolist())}"
-                     "</details>")
+        head = html_table(cols, df[cols].head(30).values.tolist())
+        parts.append(f"<details><summary>{esc(path.name)}: the first {min(len(df), 30)} of "
+                     f"{len(df)} rows</summary>{head}</details>")
     for path in sorted(folder.glob("*.json")):
         tables = _score_tables(run.json(path))
         if tables:
-            parts.append(f"<h3>Picks against reference picks ({_e(path.name)})</h3><p>A pick "
+            parts.append(f"<h3>Picks against reference picks ({esc(path.name)})</h3><p>A pick "
                          "matches a reference pick of the same station and phase within the "
                          "tolerance; residuals are pick − reference, in seconds.</p>" + tables)
     return "".join(parts) + _folder_figures(
         run, "scan", lambda p: f"{p.stem}: waveforms, probability traces and picks.")
 
 
-_HOW = """
-<p><b>The task.</b> A window is 4 seconds of ground motion recorded in three directions: up–down
-(Z), north (N) and east (E), 100 samples per second. The classifier says whether it holds the
-arrival of a <b>P wave</b> (the first, compressional wave), of an <b>S wave</b> (the slower,
-shearing wave) or only <b>noise</b>, and how sure it is.</p>
-<p><b>Log-spectral features.</b> A Fourier transform measures how strongly the signal oscillates
-at each frequency. The logarithm puts a small distant quake and a large nearby one on the same
-footing (their amplitudes differ by orders of magnitude); 0–20 Hz is kept. Each feature is then
-standardised with the mean and spread of the <i>training</i> windows only. A <i>spectrogram</i>
-does the same for short overlapping pieces of the window, so it also records <i>when</i> each
-frequency shows up.</p>
-<p><b>Linear, MLP, CNN.</b> The <i>linear</i> model adds up the features with one weight each per
-class and turns the three sums into probabilities (softmax): it can only separate the classes with
-straight cuts. A <i>multi-layer perceptron</i> (MLP) first computes many such sums in a hidden layer
-and passes each through an <i>activation function</i>, which lets it combine features, e.g. “high
-frequencies <i>and</i> mostly vertical”. A <i>convolutional network</i> (CNN, after GPD by Ross et
-al. 2018) reads the waveform itself: it learns short filters that slide along time, so it sees
-shapes and their order directly.</p>
-"""
-
-_TIMING = """
-<p>The sigmoid squashes any input into 0–1 but flattens out for large inputs, where learning slows
-down; ReLU keeps positive inputs and zeroes the rest, which trains faster and is what modern
-networks use.</p>
-<p><b>Why timing matters for P vs S.</b> Over a whole window, real P and S waves have nearly the
-same spectrum. What differs is <i>when</i> the energy arrives and on which component: before a P
-pick the ground is quiet and the energy jumps by a factor of about 13; an S window already holds
-the P wave's coda, so its jump is only about 2, and S shakes the horizontal components more
-(horizontal over vertical energy about 3 after an S pick, 1.6 after a P pick). A spectrum of the
-whole window throws the timing away: that is why the one-channel spectrum models stay mediocre
-while the spectrogram and waveform models do better.</p>
-<p><b>Honest scores.</b> Windows of one earthquake never land in both training and test data, the
-test windows decide nothing. Real windows come from the world that the synthetic generator only
-imitates: where both are scored, the gap between the two accuracies shows how well a model
-transfers.</p>
-"""
 
 
 def _how(run: _Run) -> str:
@@ -622,8 +523,8 @@ def _how(run: _Run) -> str:
     if not figure:
         from seisphase.plots import plot_activations
 
-        figure = _fig(plot_activations(), _CAPTIONS["activations"], narrow=True)
-    return _HOW + figure + _TIMING
+        figure = embed_plot(plot_activations(), CAPTIONS["activations"], narrow=True)
+    return HOW + figure + TIMING
 
 
 def _other(run: _Run) -> str:
@@ -637,34 +538,6 @@ _SECTIONS = (("overview", "Overview", _overview), ("data", "Data", _data),
              ("explanations", "Explanations", lambda run: _folder_figures(run, "explanations")),
              ("sweep", "Sweep", _sweep), ("scan", "Scan of continuous data", _scan),
              ("how", "How it works", _how), ("figures", "Other figures", _other))
-
-_CSS = """
-*{box-sizing:border-box}body{margin:0;color:#1d2330;background:#f4f6f9;
-font:15px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
-header{background:#1d2a3a;color:#fff;padding:28px 40px}header h1{margin:0 0 4px;font-size:26px}
-header p{margin:0;color:#b9c6d6}
-nav{padding:10px 40px;background:#fff;border-bottom:1px solid #dde3ea;position:sticky;top:0}
-nav a{margin-right:16px;color:#0072B2;text-decoration:none;font-size:14px}
-main{max-width:1120px;margin:0 auto;padding:8px 24px 40px}
-section{background:#fff;border:1px solid #dde3ea;border-radius:8px;margin:22px 0;
-padding:6px 26px 18px}
-h2{border-bottom:2px solid #0072B2;padding-bottom:4px}h3{margin-top:22px}
-.scroll{overflow-x:auto}table{border-collapse:collapse;margin:10px 0;font-size:14px}
-th,td{padding:5px 11px;border-bottom:1px solid #e3e7ec;text-align:left}th{background:#e9eef4}
-tbody tr:nth-child(even){background:#f6f8fa}tr.best td{font-weight:600;background-color:#fff3d6}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
-figure{margin:16px 0}
-figure img{max-width:100%;height:auto;border:1px solid #e3e7ec;border-radius:4px}
-figure.narrow img{max-width:min(100%,680px)}figcaption{font-size:13px;color:#556;margin-top:4px}
-.ph{color:#fff;border-radius:3px;padding:0 6px;font-weight:600;font-size:13px}
-.cards{display:flex;flex-wrap:wrap;gap:12px;margin:14px 0}
-.card{background:#f4f6f9;border-radius:6px;padding:10px 16px;min-width:170px}
-.card .v{font-size:20px;font-weight:600}.card .k{font-size:13px;color:#556}
-details{margin:10px 0;border:1px solid #e3e7ec;border-radius:6px;padding:6px 12px}
-summary{cursor:pointer;font-weight:600}
-.note{color:#7a4b00;background:#fff6e0;padding:6px 10px;border-radius:4px}
-code{background:#eef1f5;padding:1px 4px;border-radius:3px}
-"""
 
 
 def write_report(run_dir, out_path) -> Path:
@@ -714,21 +587,11 @@ def write_report(run_dir, out_path) -> Path:
             f"figures/, sweep/, scan/ or explanations/ (as written by 'seisphase demo')")
     sections = [(key, title, body) for key, title, make in _SECTIONS if (body := make(run))]
     if run.notes:
-        sections.append(("notes", "Notes", "<ul>" + "".join(f"<li>{_e(n)}</li>"
+        sections.append(("notes", "Notes", "<ul>" + "".join(f"<li>{esc(n)}</li>"
                                                             for n in run.notes) + "</ul>"))
-    name = _e(root.resolve().name)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    page = "".join([
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<meta http-equiv='Content-Security-Policy' content=\"{_CSP}\">",
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>seisphase report: {name}</title><style>{_CSS}</style></head><body>",
-        f"<header><h1>seisphase report: {name}</h1><p>P / S / noise classifiers · written "
-        f"{when} by seisphase {_e(__version__)}</p></header><nav>",
-        *(f"<a href='#{k}'>{_e(t)}</a>" for k, t, _ in sections if k != "overview"),
-        "</nav><main>",
-        *(f"<section id='{k}'><h2>{_e(t)}</h2>{b}</section>" for k, t, b in sections),
-        "</main></body></html>\n"])
+    html = page(root.resolve().name, f"P / S / noise classifiers · written {when} by seisphase "
+                                     f"{__version__}", sections)
     with atomic_path(out_path) as tmp:
-        tmp.write_text(page, encoding="utf-8")
+        tmp.write_text(html, encoding="utf-8")
     return out_path

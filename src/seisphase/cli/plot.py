@@ -154,7 +154,7 @@ def _figure(args):
         return plots.plot_activations()
     if kind == "sweep":
         from seisphase.errors import DataFormatError
-        from seisphase.sweep import load_results, runs_frame, sweep_figure
+        from seisphase.sweep_results import load_results, runs_frame, sweep_figure
 
         (sweep_dir,) = _need(args, 1, "SWEEP_DIR")
         rows = load_results(sweep_dir)

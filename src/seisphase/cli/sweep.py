@@ -52,7 +52,8 @@ def run(args) -> int:
     from dataclasses import asdict
 
     from seisphase.errors import ConfigError
-    from seisphase.sweep import aggregate, format_table, run_sweep
+    from seisphase.sweep import run_sweep
+    from seisphase.sweep_results import aggregate, format_table
 
     values = {dest: getattr(args, dest) for dest in GRID_OPTIONS}
     # Several values sweep a setting; a single value fixes it.
