@@ -1,7 +1,7 @@
 """The scan-ready picker (PickNet): speed against SeisBench's GPD ``annotate``, and pick quality
 on the real records and on synthetic continuous data, against STA/LTA, in one run.
 
-    python benchmarks/bench_picker.py [--model-dir DIR | --train-steps 6000] [--threads 2]
+    python benchmarks/bench_picker.py [--model-dir DIR | --train-steps 6000 [--config JSON]] [--threads 2]
                                       [--stride 4] [--no-seisbench] [--no-speed] [--no-quality]
 
 **Speed.** One station-hour of 3-component 100 Hz data (``bench_scan.station_hours``) scanned by
@@ -22,6 +22,7 @@ from the picker's config.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -162,7 +163,8 @@ def quality_real_crossfit(args) -> dict:
     for h in (0, 1):
         train_files = [f for f in files if half[sta_of[f]] == h]
         test_files = [f for f in files if half[sta_of[f]] != h]
-        picker = train_picker(PickerConfig(max_steps=args.train_steps, seed=h),
+        picker = train_picker(PickerConfig(**{"max_steps": args.train_steps, **json.loads(args.config),
+                                              "seed": h}),
                               extra=real_records(train_files), extra_fraction=args.real_fraction)
         fit_probs = _scan_all([obspy.read(str(RECORDS / f)) for f in train_files], picker, args.stride)
         test_streams = [obspy.read(str(RECORDS / f)) for f in test_files]
@@ -213,6 +215,8 @@ def main(argv=None) -> int:
     p.add_argument("--cross-fit", action="store_true",
                    help="also train on one station half's real records and score the other")
     p.add_argument("--real-fraction", type=float, default=0.3)
+    p.add_argument("--config", default="{}",
+                   help='PickerConfig overrides as JSON, e.g. \'{"pick_weight": 2, "max_seconds": 1e9}\'')
     p.add_argument("--no-seisbench", action="store_true")
     p.add_argument("--no-speed", action="store_true")
     p.add_argument("--no-quality", action="store_true")
@@ -226,7 +230,7 @@ def main(argv=None) -> int:
     if args.model_dir:
         picker = Picker.load(args.model_dir)
     else:
-        picker = train_picker(PickerConfig(max_steps=args.train_steps))
+        picker = train_picker(PickerConfig(**{"max_steps": args.train_steps, **json.loads(args.config)}))
         h = picker.history_
         print(f"trained {h['steps']} steps in {h['seconds']:.0f} s (+{h['data_seconds']:.0f} s data)")
         if args.save:
