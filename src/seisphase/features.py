@@ -98,14 +98,25 @@ def _floored_log10(amp: np.ndarray, floor: float, out: np.ndarray) -> None:
     np.log10(amp, out=out)
 
 
+def _standardize(block: np.ndarray, stats) -> None:
+    if stats is not None:
+        block -= stats[0]
+        block /= stats[1]
+
+
 def log_spectrum(
-    waveforms: np.ndarray, sampling_rate: float, fmax: float = 20.0, floor: float = 1e-6
+    waveforms: np.ndarray, sampling_rate: float, fmax: float = 20.0, floor: float = 1e-6,
+    standardize: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Floored ``log10 |rfft|`` along time for 0 < f <= fmax.
 
     Parameters
     ----------
     waveforms : ndarray, shape (n_windows, n_channels, n_samples)
+
+    standardize : (mean, std), optional
+        Statistics (broadcastable to one window's output) subtracted and divided while each
+        chunk is still in cache.
 
     Returns
     -------
@@ -120,6 +131,7 @@ def log_spectrum(
     def work(a, b):
         amp = np.abs(scipy.fft.rfft(x[a:b], axis=-1)[..., lo:hi])
         _floored_log10(amp, floor, out[a:b])
+        _standardize(out[a:b], standardize)
 
     _run_chunked(work, x.shape[0])
     return out
@@ -132,6 +144,7 @@ def log_spectrogram(
     floor: float = 1e-6,
     frame_samples: int = 100,
     frame_step: int = 50,
+    standardize: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Floored log10 short-time amplitude spectra (Hann-tapered frames), 0 < f <= fmax.
 
@@ -158,6 +171,7 @@ def log_spectrogram(
         frames = frames[:, :, ::frame_step][:, :, :n_frames] * taper
         amp = np.abs(scipy.fft.rfft(frames, axis=-1)[..., lo:hi])
         _floored_log10(amp, floor, out[a:b])
+        _standardize(out[a:b], standardize)
 
     _run_chunked(work, x.shape[0])
     return out
@@ -200,7 +214,7 @@ class FeatureExtractor:
         self.mean_: np.ndarray | None = None
         self.std_: np.ndarray | None = None
 
-    def raw(self, waveforms: np.ndarray) -> np.ndarray:
+    def raw(self, waveforms: np.ndarray, standardize=None) -> np.ndarray:
         """Unstandardised log features, flattened: shape (n_windows, n_features)."""
         x = np.asarray(waveforms)
         if x.ndim != 3 or x.shape[1] != len(self.components):
@@ -208,14 +222,14 @@ class FeatureExtractor:
                 f"expected windows of shape (n_windows, {len(self.components)}, n_samples) "
                 f"in component order {self.components}, got {x.shape}"
             )
-        x = x[:, self.channel_index]
+        if self.channel_index != list(range(x.shape[1])):
+            x = x[:, self.channel_index]  # a copy: only when a subset or reorder is asked for
         c = self.config
         if c.kind == "logspectrum":
-            f = log_spectrum(x, self.sampling_rate, c.fmax, c.floor)
+            f = log_spectrum(x, self.sampling_rate, c.fmax, c.floor, standardize)
         else:
-            f = log_spectrogram(
-                x, self.sampling_rate, c.fmax, c.floor, c.frame_samples, c.frame_step
-            )
+            f = log_spectrogram(x, self.sampling_rate, c.fmax, c.floor, c.frame_samples,
+                                c.frame_step, standardize)
         return f.reshape(f.shape[0], -1)
 
     def fit(self, waveforms: np.ndarray) -> FeatureExtractor:
@@ -230,10 +244,18 @@ class FeatureExtractor:
         """Standardised features, shape (n_windows, n_features), float32."""
         if self.mean_ is None:
             raise ConfigError("feature statistics are not fitted; call fit on training windows")
-        f = self.raw(waveforms)
-        f -= self.mean_
-        f /= self.std_
-        return f
+        # Standardised chunk by chunk inside the spectral pass (one trip through memory).
+        shape = self._layout(waveforms)
+        return self.raw(waveforms, (self.mean_.reshape(shape), self.std_.reshape(shape)))
+
+    def _layout(self, waveforms) -> tuple[int, ...]:
+        """Shape of one window's unflattened features (channels, [frames,] bins)."""
+        c, n_samples = len(self.channel_index), np.asarray(waveforms).shape[-1]
+        if self.config.kind == "logspectrum":
+            return (c, frequency_bins(n_samples, self.sampling_rate, self.config.fmax).size)
+        n_frames = 1 + (n_samples - self.config.frame_samples) // self.config.frame_step
+        bins = frequency_bins(self.config.frame_samples, self.sampling_rate, self.config.fmax)
+        return (c, n_frames, bins.size)
 
     def input_shape(self, n_samples: int) -> tuple[int]:
         """Shape of one transformed window (without the batch axis)."""
