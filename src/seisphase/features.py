@@ -177,6 +177,17 @@ def log_spectrogram(
     return out
 
 
+def feature_channels(config: FeatureConfig, components: str) -> list[int]:
+    """Indices of the channels ``config.components`` selects from a model's ``components``."""
+    chosen = config.components or components
+    index = component_index(components, chosen)
+    if index is None:
+        raise ConfigError(
+            f"feature components {chosen!r} are not among the model's components {components!r}"
+        )
+    return index
+
+
 class FeatureExtractor:
     """Windows → standardised feature matrix, with statistics fitted on training windows only.
 
@@ -204,13 +215,7 @@ class FeatureExtractor:
         self.config = config
         self.components = check_components(components)
         self.sampling_rate = float(sampling_rate)
-        chosen = config.components or self.components
-        self.channel_index = component_index(self.components, chosen)
-        if self.channel_index is None:
-            raise ConfigError(
-                f"feature components {chosen!r} are not among the model's components "
-                f"{self.components!r}"
-            )
+        self.channel_index = feature_channels(config, self.components)
         self.mean_: np.ndarray | None = None
         self.std_: np.ndarray | None = None
 

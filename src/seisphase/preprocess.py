@@ -23,9 +23,9 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 import scipy.signal
 
-from seisphase.data.windows import check_components, component_index
+from seisphase.data.windows import check_components
 from seisphase.errors import ConfigError, DataError
-from seisphase.features import FeatureConfig
+from seisphase.features import FeatureConfig, feature_channels
 
 DETRENDS = ("demean", "linear", None)
 NORMALIZATIONS = ("peak", "std", "none")
@@ -183,13 +183,7 @@ class WaveformPreprocessor:
         self.sampling_rate = float(sampling_rate)
         if self.options.bandpass is not None:  # fail now, not at the first transform
             bandpass_sos(*self.options.bandpass, self.sampling_rate, self.options.filter_order)
-        chosen = config.components or self.components
-        self.channel_index = component_index(self.components, chosen)
-        if self.channel_index is None:
-            raise ConfigError(
-                f"feature components {chosen!r} are not among the model's components "
-                f"{self.components!r}"
-            )
+        self.channel_index = feature_channels(config, self.components)
         self.n_samples_: int | None = None
 
     def _check(self, waveforms) -> np.ndarray:
