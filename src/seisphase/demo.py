@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from seisphase.calibration import calibrate
 from seisphase.classifier import PhaseClassifier
 from seisphase.data.npz import load_windows
 from seisphase.data.split import split_windows
@@ -156,21 +157,19 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), *, progress: bool 
                 "not held out; see the per-model rows for synthetic-only transfer",
     }
     best.info_["data"]["sources"] = [f"synthetic:{cfg.n_synthetic}:{cfg.seed}", "real_dev.npz"]
-    _calibrate(best, val)
+    calibrate(best, val)
     best.save(out / "models" / "best")
 
-    summary = {"config": {k: v for k, v in cfg.__dict__.items()}, "rows": rows,
-               "best": {"name": best_name, "path": str(out / "models" / "best"),
-                        "synthetic_test": best.info_["metrics"]["synthetic_test"]},
-               "seconds": time.perf_counter() - t_start}
     table = format_comparison(rows)
     (out / "comparison.md").write_text(table + "\n")
-    (out / "metrics.json").write_text(json.dumps(summary, indent=2))
     _figures(out, syn, real, models, rows, best, test)
-    summary["scan"] = _scan_stage(out, cfg, progress)
-    _report(out)
-    summary["seconds"] = time.perf_counter() - t_start
+    scan_scores = _scan_stage(out, cfg, progress)
+    summary = {"config": dict(cfg.__dict__), "rows": rows,
+               "best": {"name": best_name, "path": str(out / "models" / "best"),
+                        "synthetic_test": best.info_["metrics"]["synthetic_test"]},
+               "scan": scan_scores, "seconds": time.perf_counter() - t_start}
     (out / "metrics.json").write_text(json.dumps(summary, indent=2))
+    _report(out)  # reads metrics.json
     print(table)
     print(f"\nbest model: {best_name} → {out / 'models' / 'best'} "
           f"(fine-tuned on synthetic + real); total {summary['seconds']:.0f} s")
@@ -182,9 +181,9 @@ def _finetune(clf: PhaseClassifier, train: Windows, val: Windows, real: Windows,
     """Retrain the winning configuration on synthetic + real windows (real repeated so it weighs in)."""
     reps = max(1, train.n_windows // (4 * real.n_windows))
     mixed = concatenate([_strip(train)] + [_strip(real)] * reps)
-    tcfg = replace(clf.train_config_, epochs=max(clf.train_config_.epochs, cfg.finetune_epochs)
-                   if clf.model != "cnn" else cfg.cnn_epochs)
-    final = clf.with_train(**{k: getattr(tcfg, k) for k in ("epochs",)})
+    epochs = (cfg.cnn_epochs if clf.model == "cnn"
+              else max(clf.train_config_.epochs, cfg.finetune_epochs))
+    final = clf.with_train(epochs=epochs)
     final.progress = clf.progress
     return final.fit(mixed, validation=_strip(val))
 
@@ -193,23 +192,12 @@ def _strip(w: Windows) -> Windows:
     return Windows(w.waveforms, w.labels, w.sampling_rate, w.components)
 
 
-def _calibrate(clf: PhaseClassifier, val: Windows) -> None:
-    try:
-        from seisphase.calibration import calibrate
-    except ImportError:
-        return
-    calibrate(clf, val)
-
-
 def _slug(name: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-").replace("--", "-")
 
 
 def _figures(out: Path, syn, real, models, rows, best, test) -> None:
-    try:
-        from seisphase import plots
-    except ImportError:
-        return
+    from seisphase import plots
     from seisphase.evaluation import evaluate_predictions
 
     figs = out / "figures"
@@ -224,10 +212,9 @@ def _figures(out: Path, syn, real, models, rows, best, test) -> None:
         "confusion_best_synthetic_test.png": lambda: plots.plot_confusion(
             evaluate_predictions(test.labels, best.predict(test)).confusion),
         "activations.png": plots.plot_activations,
+        "learning_curves.png": lambda: plots.plot_learning_curves(
+            {name: m.history_ for name, m in models.items()}),
     }
-    if hasattr(plots, "plot_learning_curves"):
-        jobs["learning_curves.png"] = lambda: plots.plot_learning_curves(
-            {name: m.history_ for name, m in models.items()})
     for name, make in jobs.items():
         fig = make()
         plots.save_figure(fig, figs / name)
@@ -301,9 +288,7 @@ def _scan_stage(out: Path, cfg: DemoConfig, progress: bool) -> dict:
 
 
 def _report(out: Path) -> None:
-    try:
-        from seisphase.report import write_report
-    except ImportError:
-        return
+    from seisphase.report import write_report
+
     path = write_report(out, out / "report.html")
     _say(f"wrote {path}")
