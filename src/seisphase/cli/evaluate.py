@@ -30,10 +30,10 @@ def run(args) -> int:
         from seisphase.errors import DataError
 
         raise DataError("evaluation needs labels (Y) in DATA")
-    proba = clf.predict_proba(data)
+    logits = clf.logits(data)  # one pass: calibrated and raw probabilities from the same logits
+    proba, raw = softmax(logits, clf.temperature_), softmax(logits)
     result = evaluate_predictions(data.labels, proba.argmax(1))
     out = result.to_dict()
-    raw = softmax(clf.logits(data))
     out["ece"] = expected_calibration_error(data.labels, proba)
     out["ece_uncalibrated"] = expected_calibration_error(data.labels, raw)
     out["temperature"] = clf.temperature_

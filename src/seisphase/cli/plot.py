@@ -137,16 +137,17 @@ def _figure(args):
 
             freqs, imp = spectral_importance(clf, windows, seed=args.seed)
             return plot_spectral_importance(freqs, imp, clf.components_)
-        proba = clf.predict_proba(windows)
+        from seisphase.calibration import softmax
+
+        logits = clf.logits(windows)  # one pass serves calibrated and raw probabilities
+        proba = softmax(logits, clf.temperature_)
         if kind == "confusion":
             from seisphase.evaluation import evaluate_predictions
 
             return plots.plot_confusion(evaluate_predictions(windows.labels, proba.argmax(1)).confusion)
         if kind == "pr":
             return plots.plot_precision_recall(windows.labels, proba)
-        from seisphase.calibration import softmax
-
-        return plots.plot_reliability(windows.labels, softmax(clf.logits(windows)), proba)
+        return plots.plot_reliability(windows.labels, softmax(logits), proba)
     if kind == "toy":
         return _toy(args)
     if kind == "activations":

@@ -38,14 +38,26 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def _finish(args, clf, metrics: dict) -> None:
-    """Save the model, its history and test metrics; remove the checkpoint."""
+def _checkpoint_dir(out: Path) -> Path:
+    """Where an interrupted run's checkpoint lives (beside the model directory)."""
+    return out.with_name(out.name + ".checkpoint")
+
+
+def _finish(args, clf, metrics: dict, split=None) -> None:
+    """Save the model, its history, test metrics and split; remove the checkpoint."""
     out = Path(args.out)
     clf.info_["data"]["sources"] = list(args.data)
     clf.save(out)
     write_json(out / "history.json", clf.history_.to_dict())
     write_json(out / "metrics.json", metrics)
-    shutil.rmtree(out.with_name(out.name + ".checkpoint"), ignore_errors=True)
+    if split is not None:
+        import numpy as np
+
+        from seisphase._atomic import atomic_path
+
+        with atomic_path(out / "split.npz") as tmp:
+            np.savez(tmp, train=split.train, validation=split.validation, test=split.test)
+    shutil.rmtree(_checkpoint_dir(out), ignore_errors=True)
     h = clf.history_
     print(f"saved {out} ({clf.model}, {clf.n_parameters} parameters, {h.n_epochs} epochs, "
           f"best epoch {h.best_epoch + 1})")
@@ -66,7 +78,7 @@ def _run_stream(args, clf) -> int:
     val = load_seisbench(path, split="dev", **kw)
     out = Path(args.out)
     clf.fit_stream(lambda: iter_seisbench(path, args.chunk_size, split="train", **kw), val,
-                   checkpoint_dir=out.with_name(out.name + ".checkpoint"), resume=args.resume,
+                   checkpoint_dir=_checkpoint_dir(out), resume=args.resume,
                    split_info={"method": "the data set's split column (streamed)",
                                "group_by": "split column", "sizes": {"validation": val.n_windows}})
     calibrate(clf, val)
@@ -97,13 +109,12 @@ def run(args) -> int:
         from seisphase.errors import ConfigError
 
         raise ConfigError("the validation split is empty; give it a positive fraction (--split)")
-    out = Path(args.out)
-    ckpt = out.with_name(out.name + ".checkpoint")
     if not args.quiet:
         print(f"data: {data.n_windows} windows {data.class_counts()}; split "
               f"{split.summary()['sizes']} ({split.summary()['method']})", file=sys.stderr)
     clf.fit(data.subset(split.train), validation=data.subset(split.validation),
-            checkpoint_dir=ckpt, resume=args.resume, split_info=split.summary())
+            checkpoint_dir=_checkpoint_dir(Path(args.out)), resume=args.resume,
+            split_info=split.summary())
     from seisphase.calibration import calibrate
 
     calibrate(clf, data.subset(split.validation))
@@ -113,11 +124,5 @@ def run(args) -> int:
         metrics = result.to_dict()
         clf.info_["metrics"]["test"] = metrics
         print(result.format_table())
-    _finish(args, clf, metrics)
-    import numpy as np
-
-    from seisphase._atomic import atomic_path
-
-    with atomic_path(out / "split.npz") as tmp:
-        np.savez(tmp, train=split.train, validation=split.validation, test=split.test)
+    _finish(args, clf, metrics, split)
     return 0
