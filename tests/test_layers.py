@@ -12,9 +12,9 @@ LAYERS = [
     {"models"},
     {"training"},
     {"classifier", "calibration", "card"},
-    {"evaluation", "scan", "picks", "pick_scoring", "sweep", "sweep_results", "plots",
+    {"evaluation", "crossval", "scan", "picks", "pick_scoring", "sweep", "sweep_results", "plots",
      "plots_results", "explain", "picker"},
-    {"report", "report_html", "demo"},
+    {"report", "report_html", "report_run", "demo"},
     {"cli", "__main__"},
 ]
 

@@ -78,6 +78,16 @@ def _data_section(cfg: dict) -> list[str]:
     counts = data.get("class_counts")
     if isinstance(counts, dict) and counts:
         lines += ["", *_table(["class", "windows"], [[k, v] for k, v in counts.items()])]
+    pre = cfg.get("pretrained")
+    if isinstance(pre, dict):
+        src = pre.get("sources")
+        src = ", ".join(map(str, src)) if isinstance(src, list) else _fmt(src)
+        train = pre.get("train") or {}
+        lines += ["", f"Fine-tuned from a model pre-trained on {src} "
+                      f"({_fmt(pre.get('n_windows'))} windows, fingerprint "
+                      f"`{_fmt(pre.get('fingerprint'))}`, seed {_fmt(pre.get('seed'))}, "
+                      f"{_fmt(pre.get('epochs'))} epochs at lr {_fmt(train.get('lr'))}); "
+                      f"the data above are those of the fine-tuning."]
     return lines
 
 

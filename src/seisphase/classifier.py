@@ -14,6 +14,7 @@ fingerprint, split, metrics, package version). Loading never unpickles code.
 
 from __future__ import annotations
 
+import copy
 import json
 import platform
 from dataclasses import asdict, replace
@@ -72,6 +73,22 @@ def as_windows(x, sampling_rate: float | None = None, components: str | None = N
         arr, None, sampling_rate or 100.0,
         components or (CANONICAL_COMPONENTS if arr.ndim == 3 and arr.shape[1] == 3 else "Z"),
     )
+
+
+def _train_validation(data: Windows, validation, components: str, seed: int, split_info):
+    """Training and validation windows: ``validation`` as given, or 15 % of ``data`` held out."""
+    if validation is None:
+        sp = split_windows(data, (0.85, 0.15, 0.0), seed=seed)
+        return data.subset(sp.train), data.subset(sp.validation), split_info or sp.summary()
+    val_w = as_windows(validation).with_components(components)
+    if val_w.labels is None:
+        raise DataError("validation windows need labels")
+    return data, val_w, split_info
+
+
+def _data_info(data: Windows) -> dict:
+    return {"fingerprint": data.fingerprint(), "n_windows": data.n_windows,
+            "class_counts": data.class_counts()}
 
 
 class PhaseClassifier:
@@ -149,20 +166,66 @@ class PhaseClassifier:
         params, fcfg, tcfg = self._resolved()
         comps = check_components(self.components or CANONICAL_COMPONENTS)
         data = data.with_components(comps)
-        if validation is None:
-            sp = split_windows(data, (0.85, 0.15, 0.0), seed=tcfg.seed)
-            train_w, val_w = data.subset(sp.train), data.subset(sp.validation)
-            split_info = split_info or sp.summary()
-        else:
-            train_w, val_w = data, as_windows(validation).with_components(comps)
-            if val_w.labels is None:
-                raise DataError("validation windows need labels")
+        train_w, val_w, split_info = _train_validation(data, validation, comps, tcfg.seed,
+                                                       split_info)
         extractor = make_extractor(fcfg, comps, data.sampling_rate).fit(train_w.waveforms)
         x_train = extractor.transform(train_w.waveforms)
-        data_info = {"fingerprint": data.fingerprint(), "n_windows": data.n_windows,
-                     "class_counts": data.class_counts()}
         return self._train(extractor, x_train, train_w.labels, val_w, data.n_samples, params,
-                           tcfg, data_info, split_info, checkpoint_dir, resume)
+                           tcfg, _data_info(data), split_info, checkpoint_dir, resume)
+
+    def fine_tune(self, X, y=None, *, train: TrainConfig | None = None, validation=None,
+                  checkpoint_dir=None, resume=False, split_info=None) -> PhaseClassifier:
+        """A new classifier that starts from this one's weights and trains on ``X``.
+
+        What was learnt before is kept as it is: the architecture, the component order and
+        the input pipeline (waveform preprocessing, or the feature statistics of the
+        pre-training data; they are not refitted on the few new windows). ``self`` is not
+        changed. The new model records where it came from in ``info_["pretrained"]``
+        (sources, data fingerprint, seed and training settings of the pre-training); its
+        calibration temperature starts again at 1 (refit it with
+        :func:`seisphase.calibration.calibrate`).
+
+        Parameters
+        ----------
+        X, y, validation, checkpoint_dir, resume, split_info :
+            As in :meth:`fit`.
+        train : TrainConfig, optional
+            Settings of the fine-tuning (default: those of the pre-training). Typical:
+            a few tens of epochs at a lower learning rate, ``trainable="head"`` for a few
+            hundred windows.
+
+        Examples
+        --------
+        >>> base = PhaseClassifier.load("models/cnn")                     # doctest: +SKIP
+        >>> tuned = base.fine_tune(my_windows, train=TrainConfig(epochs=30, lr=3e-4))  # doctest: +SKIP
+        """
+        self._check_fitted()
+        data = as_windows(X, self.sampling_rate_, self.components_)
+        if y is not None:
+            data = Windows(data.waveforms, y, data.sampling_rate, data.components, data.metadata)
+        if data.labels is None:
+            raise DataError("fine_tune needs labels: pass y or Windows with labels")
+        self.prepare(data.subset(np.arange(min(1, data.n_windows))))  # rate, length, components
+        tcfg = train or self.train_config_
+        data = data.with_components(self.components_)
+        train_w, val_w, split_info = _train_validation(data, validation, self.components_,
+                                                       tcfg.seed, split_info)
+        tuned = PhaseClassifier(self.model, hidden=self.hidden, model_params=self.model_params_,
+                                features=self.extractor_.config, train=tcfg,
+                                components=self.components_, augment=self.augment,
+                                progress=self.progress)
+        network = copy.deepcopy(self.network_)
+        tuned._train(self.extractor_, self.extractor_.transform(train_w.waveforms),
+                     train_w.labels, val_w, self.n_samples_, self.model_params_, tcfg,
+                     _data_info(data), split_info, checkpoint_dir, resume, network=network)
+        before = self.info_.get("data") or {}
+        tuned.info_["pretrained"] = {
+            "sources": before.get("sources"), "fingerprint": before.get("fingerprint"),
+            "n_windows": before.get("n_windows"), "split": self.info_.get("split"),
+            "seed": self.train_config_.seed,
+            "train": asdict(self.train_config_), "epochs": self.history_.n_epochs,
+        }
+        return tuned
 
     def fit_stream(self, chunks, validation, *, stats_windows: int = 8192, checkpoint_dir=None,
                    resume=False, split_info=None) -> PhaseClassifier:
@@ -206,11 +269,12 @@ class PhaseClassifier:
                            data_info, split_info, checkpoint_dir, resume)
 
     def _train(self, extractor, x_train, y_train, val_w, n_samples, params, tcfg, data_info,
-               split_info, checkpoint_dir, resume) -> PhaseClassifier:
-        """Build the network, train it, and store the fitted state."""
+               split_info, checkpoint_dir, resume, network=None) -> PhaseClassifier:
+        """Build the network (or take ``network`` to continue from), train it, store the state."""
         x_val = extractor.transform(val_w.waveforms)
         torch.manual_seed(tcfg.seed)  # the initial weights depend on the seed alone
-        net = build_model(self.model, x_val.shape[1:], len(PHASES), **params)
+        net = network if network is not None else build_model(
+            self.model, x_val.shape[1:], len(PHASES), **params)
         augment = None
         if self.augment:
             from seisphase.augment import make_augmenter
@@ -378,8 +442,9 @@ class PhaseClassifier:
         clf.history_ = History.from_dict(cfg["history"])
         clf.info_ = {"data": cfg.get("data"), "split": cfg.get("split"),
                      "metrics": cfg.get("metrics") or {}}
-        if "calibration" in cfg:
-            clf.info_["calibration"] = cfg["calibration"]
+        for key in ("calibration", "pretrained"):
+            if key in cfg:
+                clf.info_[key] = cfg[key]
         return clf
 
     def with_train(self, **changes) -> PhaseClassifier:

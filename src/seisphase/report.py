@@ -14,10 +14,7 @@ drawn from the saved numbers where they allow it.
 
 from __future__ import annotations
 
-import json
 import math
-import warnings
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -26,12 +23,11 @@ import numpy as np
 from seisphase import __version__
 from seisphase._atomic import atomic_path
 from seisphase.data.windows import PHASES
-from seisphase.errors import ConfigError, DataFormatError, SeisphaseError, SeisphaseWarning
+from seisphase.errors import ConfigError, DataFormatError, SeisphaseError
 from seisphase.plots import PHASE_NAMES
 from seisphase.report_html import (
     CAPTIONS,
     HOW,
-    IMAGE_TYPES,
     NARROW,
     TIMING,
     default_caption,
@@ -44,122 +40,41 @@ from seisphase.report_html import (
     page,
     phase_badge,
 )
-
-_SCORE_COLUMNS = ("val_accuracy", "test_accuracy", "accuracy", "macro_f1")
-
-
-def _get(d, *keys):
-    """``d[k1][k2]...``, or None where a level is missing or not a dict."""
-    for k in keys:
-        d = d.get(k) if isinstance(d, dict) else None
-    return d
-
-
-def _slug(name: str) -> str:  # how seisphase.demo names a model's directory
-    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-").replace("--", "-")
-
-
-# -- the run directory --------------------------------------------------------------------------
-@dataclass
-class _Run:
-    """What a run directory holds (read once), and what the report has used or skipped."""
-
-    root: Path
-    metrics: dict | None = None
-    models: dict = field(default_factory=dict)  # directory name -> (path, model.json dict)
-    figures: dict = field(default_factory=dict)  # file stem -> path, in figures/
-    used: set = field(default_factory=set)
-    notes: list = field(default_factory=list)
-
-    def note(self, message: str) -> None:
-        self.notes.append(message)
-        warnings.warn(message, SeisphaseWarning, stacklevel=3)
-
-    def json(self, path: Path):
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            self.note(f"{path.relative_to(self.root)} was left out: not readable JSON ({exc})")
-            return None
-
-    def image(self, path: Path, caption: str | None = None) -> str:
-        """The image file as a figure, or '' (with a note) when it is not a valid image."""
-        mime, magic = IMAGE_TYPES[path.suffix.lower()]
-        data = path.read_bytes()
-        if not data.lstrip().startswith(magic):
-            self.note(f"{path.relative_to(self.root)} was left out: not a valid {mime} file")
-            return ""
-        return embed_image(data, mime, caption or default_caption(path),
-                           path.stem.startswith(NARROW))
-
-    def take(self, stem: str) -> str:
-        """The figure ``figures/<stem>.*`` (marked as used), or ''."""
-        if stem not in self.figures:
-            return ""
-        self.used.add(stem)
-        return self.image(self.figures[stem])
-
-    @property
-    def rows(self) -> list:
-        """The per-model rows of a demo's ``metrics.json``."""
-        rows = (self.metrics or {}).get("rows")
-        return [r for r in rows if isinstance(r, dict) and "name" in r] if isinstance(rows, list) \
-            else []
-
-    @property
-    def best(self):
-        """(path, model.json) of the final model: ``models/best`` or a top-level model."""
-        return self.models.get("best") or (self.models.get(self.root.name)
-                                           if (self.root / "model.json").exists() else None)
-
-    @property
-    def split(self) -> dict | None:
-        """The recorded train / validation / test split of the models."""
-        return next((c["split"] for _, c in self.models.values()
-                     if isinstance(c.get("split"), dict)), None)
+from seisphase.report_run import (
+    FINAL_MODEL,
+    RunDir,
+    class_scores,
+    held_out_windows,
+    image_files,
+    load_run,
+    lookup,
+    model_histories,
+    model_history,
+    scan_tables,
+    sweep_results,
+    synthetic_counts,
+)
 
 
-def _images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_TYPES and p.is_file())
+def _image(run: RunDir, path: Path, caption: str | None = None) -> str:
+    """The image file as a figure, or '' (with a note) when it is not a valid image."""
+    image = run.read_image(path)
+    if image is None:
+        return ""
+    data, mime = image
+    return embed_image(data, mime, caption or default_caption(path), path.stem.startswith(NARROW))
 
 
-def _load(root: Path) -> _Run:
-    run = _Run(root)
-    if (root / "metrics.json").is_file():
-        metrics = run.json(root / "metrics.json")
-        run.metrics = metrics if isinstance(metrics, dict) else None
-    for d in [root] + sorted(p for p in (root / "models").glob("*") if p.is_dir()):
-        if (d / "model.json").is_file():
-            cfg = run.json(d / "model.json")
-            if isinstance(cfg, dict) and cfg.get("format") == "seisphase-model":
-                run.models[d.name] = (d, cfg)
-    if (root / "figures").is_dir():
-        run.figures = {p.stem: p for p in _images(root / "figures")}
-    return run
-
-
-def _history(cfg: dict) -> dict | None:
-    h = cfg.get("history")
-    return h if isinstance(h, dict) and h.get("train_loss") else None
-
-
-def _scores(confusion) -> dict | None:
-    """Per-class precision / recall / F1 and support from a confusion matrix (rows: true class)."""
-    try:
-        cm = np.asarray(confusion, dtype=float)
-    except (TypeError, ValueError):
-        return None
-    if cm.shape != (len(PHASES), len(PHASES)) or not (cm >= 0).all() or cm.sum() == 0:
-        return None
-    tp = np.diag(cm)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        precision, recall = tp / cm.sum(axis=0), tp / cm.sum(axis=1)
-        f1 = 2 * precision * recall / (precision + recall)
-    return {"precision": precision, "recall": recall, "f1": f1, "support": cm.sum(axis=1)}
+def _take(run: RunDir, stem: str) -> str:
+    """The figure ``figures/<stem>.*`` (marked as used), or ''."""
+    if stem not in run.figures:
+        return ""
+    run.used.add(stem)
+    return _image(run, run.figures[stem])
 
 
 def _per_class_table(confusion) -> str:
-    s = _scores(confusion)
+    s = class_scores(confusion)
     if s is None:
         return ""
     rows = [[phase_badge(p), PHASE_NAMES[p],
@@ -169,23 +84,23 @@ def _per_class_table(confusion) -> str:
 
 
 # -- sections: each returns HTML, or '' when the run directory has nothing for it ---------------
-def _overview(run: _Run) -> str:
+def _overview(run: RunDir) -> str:
     cards, m = [], run.metrics or {}
-    scored = [r for r in run.rows if is_number(_get(r, "real_dev", "accuracy"))]
+    scored = [r for r in run.rows if is_number(lookup(r, "real_dev", "accuracy"))]
     if run.rows:
         cards.append(("models compared", len(run.rows)))
     if scored:
         top = max(scored, key=lambda r: r["real_dev"]["accuracy"])
         cards.append(("best on the real windows",
                       f"{top['name']} ({fmt_num(top['real_dev']['accuracy'])})"))
-    if is_number(_get(m, "best", "synthetic_test", "accuracy")):
+    if is_number(lookup(m, "best", "synthetic_test", "accuracy")):
         cards.append(("final model: synthetic test accuracy",
                       fmt_num(m["best"]["synthetic_test"]["accuracy"])))
     elif run.best:
         cfg = run.best[1]
-        cards.append(("model", f"{_get(cfg, 'model', 'name')}, "
-                               f"{fmt_num(_get(cfg, 'model', 'n_parameters'))} parameters"))
-        test = _get(cfg, "metrics", "test", "accuracy") or m.get("accuracy")
+        cards.append(("model", f"{lookup(cfg, 'model', 'name')}, "
+                               f"{fmt_num(lookup(cfg, 'model', 'n_parameters'))} parameters"))
+        test = lookup(cfg, "metrics", "test", "accuracy") or m.get("accuracy")
         if is_number(test):
             cards.append(("test accuracy", fmt_num(test)))
     if is_number(m.get("seconds")):
@@ -195,20 +110,11 @@ def _overview(run: _Run) -> str:
         for k, v in cards) + "</div>" if cards else ""
 
 
-def _synthetic_table(run: _Run) -> str:
-    path = run.root / "data" / "synthetic.npz"
-    if not path.is_file():
+def _synthetic_table(run: RunDir) -> str:
+    synthetic = synthetic_counts(run)
+    if synthetic is None:
         return ""
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            counts = np.bincount(f["Y"], minlength=len(PHASES))
-            extra = [(label, int(how(f[k]))) for k, label, how in (
-                ("event_id", "events", lambda a: np.unique(a).size),
-                ("station_id", "stations", lambda a: np.unique(a).size),
-                ("vertical_only", "vertical-only windows", np.sum)) if k in f.files]
-    except (OSError, ValueError, KeyError, EOFError, TypeError) as exc:
-        run.note(f"data/synthetic.npz was left out: {exc}")
-        return ""
+    counts, extra = synthetic
     rows = [["windows", int(counts.sum())],
             *([phase_badge(p), int(c)] for p, c in zip(PHASES, counts[:len(PHASES)], strict=True)),
             *extra]
@@ -217,9 +123,9 @@ def _synthetic_table(run: _Run) -> str:
             + html_table(["", "count"], rows))
 
 
-def _data(run: _Run) -> str:
+def _data(run: RunDir) -> str:
     parts = [_synthetic_table(run)]
-    d = _get(run.best[1], "data") if run.best else None
+    d = lookup(run.best[1], "data") if run.best else None
     if not parts[0] and not run.rows and isinstance(d, dict) and d:
         rows = [["sources", ", ".join(map(str, d.get("sources") or [])) or "—"],
                 ["training windows", d.get("n_windows")], ["fingerprint", d.get("fingerprint")],
@@ -231,8 +137,8 @@ def _data(run: _Run) -> str:
         parts.append(f"<p>Split ({esc(split.get('method', ''))}, seed {esc(split.get('seed'))}): "
                      + ", ".join(f"{esc(k)} {fmt_num(v)}" for k, v in split["sizes"].items())
                      + " windows; windows of one group never fall into two parts.</p>")
-    real = next((_scores(_get(r, "real_dev", "confusion")) for r in run.rows
-                 if _scores(_get(r, "real_dev", "confusion"))), None)
+    real = next((class_scores(lookup(r, "real_dev", "confusion")) for r in run.rows
+                 if class_scores(lookup(r, "real_dev", "confusion"))), None)
     if real is not None:
         rows = [["all", int(real["support"].sum())],
                 *([phase_badge(p), int(c)] for p, c in zip(PHASES, real["support"], strict=True))]
@@ -242,15 +148,15 @@ def _data(run: _Run) -> str:
                      + html_table(["", "windows"], rows))
     stems = ("examples_synthetic", "examples_real", "median_spectra_synthetic",
              "median_spectra_real")
-    return "".join(parts + [run.take(s) for s in stems])
+    return "".join(parts + [_take(run, s) for s in stems])
 
 
-def _models(run: _Run) -> str:
+def _models(run: RunDir) -> str:
     if run.rows:
-        best = _get(run.metrics, "best", "name")
+        best = lookup(run.metrics, "best", "name")
         rows = [[r["name"], r.get("model"), r.get("features"), r.get("n_parameters"),
-                 _get(r, "synthetic_test", "accuracy"), _get(r, "real_dev", "accuracy"),
-                 _get(r, "real_dev", "macro_f1"), r.get("real_vertical_only_accuracy"),
+                 lookup(r, "synthetic_test", "accuracy"), lookup(r, "real_dev", "accuracy"),
+                 lookup(r, "real_dev", "macro_f1"), r.get("real_vertical_only_accuracy"),
                  r.get("seconds")] for r in run.rows]
         hi = next((i for i, r in enumerate(run.rows) if r["name"] == best), None)
         return ("<p>Every model was trained on the same synthetic training windows and scored on "
@@ -259,30 +165,50 @@ def _models(run: _Run) -> str:
                      "real dev acc", "real dev macro-F1", "real vertical-only acc", "train s"],
                     rows, highlight=hi, bars=(4, 5, 6, 7))
                 + (f"<p>Highlighted: <b>{esc(best)}</b>, the best on the real windows. It was then "
-                   "fine-tuned on synthetic + real windows and saved as <code>models/best</code>."
-                   "</p>" if best else ""))
-    rows = [[name, _get(cfg, "model", "name"), _get(cfg, "features", "config", "kind"),
-             _get(cfg, "model", "n_parameters"), len((_history(cfg) or {}).get("train_loss", [])),
-             _get(cfg, "metrics", "test", "accuracy") or _get(cfg, "metrics", "synthetic_test",
-                                                              "accuracy")]
+                   "fine-tuned on the real windows and saved as <code>models/best</code>.</p>"
+                   if best else "") + _finetuned(run.rows[hi] if hi is not None else {}))
+    rows = [[name, lookup(cfg, "model", "name"), lookup(cfg, "features", "config", "kind"),
+             lookup(cfg, "model", "n_parameters"),
+             len((model_history(cfg) or {}).get("train_loss", [])),
+             lookup(cfg, "metrics", "test", "accuracy")
+             or lookup(cfg, "metrics", "synthetic_test", "accuracy")]
             for name, (_, cfg) in run.models.items()]
     return html_table(["model", "network", "features", "parameters", "epochs", "test accuracy"],
                       rows, bars=(5,)) if rows else ""
 
 
-def _training(run: _Run) -> str:
+def _finetuned(row: dict) -> str:
+    """The best model's fine-tuning scored by station-grouped cross-validation (demo runs)."""
+    cv = row.get("real_dev_finetuned_cv")
+    if not isinstance(cv, dict) or not isinstance(cv.get("summary"), dict):
+        return ""
+    names = {"zero_shot": "synthetic only (no fine-tuning)", "fine_tuned": "fine-tuned on real"}
+    rows = []
+    for model, title in names.items():
+        for part in ("all", "3-C", "vertical"):
+            s = lookup(cv, "summary", model, part) or {}
+            if s.get("windows"):
+                rows.append([title, part, s.get("mean"), s.get("std"), s.get("ci95"),
+                             s.get("pooled"), f"{s.get('correct')}/{s.get('windows')}"])
+    return (f"<p>How well does fine-tuning on real windows carry to stations it has not seen? "
+            f"{cv.get('n_folds')}-fold cross-validation grouped by <code>{esc(cv.get('column'))}"
+            f"</code> (seeds {esc(cv.get('seeds'))}): per fold the model is fine-tuned on the "
+            "other folds' stations and scored on this fold's.</p>"
+            + html_table(["model", "windows", "mean over folds", "std", "95 % CI ±", "pooled",
+                          "correct"], rows, bars=(2, 5)))
+
+
+def _training(run: RunDir) -> str:
     from seisphase.plots_results import plot_history, plot_learning_curves
 
-    parts = [run.take(s) for s in sorted(run.figures) if s.startswith(("history", "learning"))]
-    names = {_slug(r["name"]): r["name"] for r in run.rows} | {"best": "final model (best)"}
-    histories = {names.get(n, n): _history(c) for n, (_, c) in run.models.items() if _history(c)}
-    order = [*(r["name"] for r in run.rows), *histories]
-    histories = {n: histories[n] for n in dict.fromkeys(order) if n in histories}
+    parts = [_take(run, s) for s in sorted(run.figures) if s.startswith(("history", "learning"))]
+    histories = model_histories(run)
     if not parts:
-        if run.best and _history(run.best[1]):
-            parts.append(embed_plot(plot_history(_history(run.best[1])), "Training of the final "
-                                    "model: loss and accuracy per epoch (dot: the epoch kept)."))
-        compared = {n: h for n, h in histories.items() if n != names["best"]}
+        if run.best and model_history(run.best[1]):
+            parts.append(embed_plot(plot_history(model_history(run.best[1])), "Training of the "
+                                    "final model: loss and accuracy per epoch (dot: the epoch "
+                                    "kept)."))
+        compared = {n: h for n, h in histories.items() if n != FINAL_MODEL}
         if len(compared) > 1:
             parts.append(embed_plot(plot_learning_curves(compared), CAPTIONS["learning_curves"]))
     if not histories:
@@ -302,24 +228,22 @@ def _training(run: _Run) -> str:
     return "".join(parts)
 
 
-def _metrics(run: _Run) -> str:
+def _metrics(run: RunDir) -> str:
     from seisphase.plots_results import plot_confusion
 
-    parts = [run.take(s) for s in sorted(run.figures) if s.startswith("confusion")]
-    final = _get(run.best[1], "metrics") if run.best else None
-    if not final and not run.rows and _scores((run.metrics or {}).get("confusion")):
-        final = {"test": run.metrics}  # metrics.json of 'seisphase train': the test split
+    parts = [_take(run, s) for s in sorted(run.figures) if s.startswith("confusion")]
+    final = run.final_metrics
     for key, label in (("synthetic_test", "the held-out synthetic test windows"),
                        ("test", "the held-out test split")):
-        confusion = _get(final, key, "confusion")
-        if _scores(confusion):
+        confusion = lookup(final, key, "confusion")
+        if class_scores(confusion):
             drawn = any(s.startswith("confusion_best") for s in run.used)
             parts[:0] = [f"<h3>Final model on {label}</h3>", _per_class_table(confusion),
                          f"<p class='note'>{esc(final['note'])}</p>" if final.get("note") else "",
                          "" if drawn else embed_plot(plot_confusion(confusion),
                                                      f"Final model on {label}.", 80, narrow=True)]
     if run.rows:
-        rows = [[r["name"], *(_get(r, part, k) for part in ("synthetic_test", "real_dev")
+        rows = [[r["name"], *(lookup(r, part, k) for part in ("synthetic_test", "real_dev")
                               for k in ("accuracy", "macro_f1", "mcc"))] for r in run.rows]
         parts.append("<h3>Every model</h3><p>Macro-F1 averages the three classes' F1 scores; MCC "
                      "(Matthews correlation) is 0 for guessing and 1 for a perfect model.</p>"
@@ -331,41 +255,15 @@ def _metrics(run: _Run) -> str:
                                                         f"{r['name']} on {label}.", 80, narrow=True)
                        for part, label in (("synthetic_test", "the synthetic test windows"),
                                            ("real_dev", "the real windows"))
-                       if _scores(c := _get(r, part, "confusion")))
+                       if class_scores(c := lookup(r, part, "confusion")))
         if body:
             parts.append(f"<details><summary>{esc(r['name'])}: per-class scores and confusion "
                          f"matrices</summary>{body}</details>")
     return "".join(parts)
 
 
-def _held_out(run: _Run):
-    """(windows the final model never saw, their description), or (None, why there are none)."""
-    from seisphase.data.npz import load_windows
-    from seisphase.data.split import split_windows
-
-    syn, split = run.root / "data" / "synthetic.npz", run.split
-    if syn.is_file() and split and {"fractions", "seed"} <= set(split):
-        windows = load_windows(syn)
-        test = split_windows(windows, tuple(split["fractions"]), seed=split["seed"],
-                             group_by=split.get("group_by")).test
-        if test.size and test.size == _get(split, "sizes", "test"):
-            return windows.subset(test), f"the {test.size} held-out synthetic test windows"
-    path, cfg = run.best
-    sources = [str(s) for s in _get(cfg, "data", "sources") or []]
-    if (path / "split.npz").is_file() and sources and all(
-            s.startswith("synthetic:") or Path(s).is_file() for s in sources):
-        from seisphase.data.sources import load_many
-
-        with np.load(path / "split.npz") as f:
-            test, total = f["test"], sum(f[k].size for k in ("train", "validation", "test"))
-        windows = load_many(sources)
-        if test.size and windows.n_windows == total:
-            return windows.subset(test), f"the {test.size} windows of the test split"
-    return None, "the run directory does not say which windows the model never saw"
-
-
-def _calibration(run: _Run) -> str:
-    c = _get(run.best[1], "calibration") if run.best else None
+def _calibration(run: RunDir) -> str:
+    c = lookup(run.best[1], "calibration") if run.best else None
     if not isinstance(c, dict):
         return ""
     rows = [["temperature T", c.get("temperature")], ["ECE before (T = 1)", c.get("ece_before")],
@@ -376,14 +274,14 @@ def _calibration(run: _Run) -> str:
              "model says it is. The expected calibration error (ECE) is the average gap between "
              "confidence and the fraction of correct answers.</p>"
              + html_table(["", "value"], rows)]
-    figure = next((run.take(s) for s in sorted(run.figures) if s.startswith("reliability")), "")
+    figure = next((_take(run, s) for s in sorted(run.figures) if s.startswith("reliability")), "")
     return "".join(parts) + (figure or _reliability(run))
 
 
-def _reliability(run: _Run) -> str:
+def _reliability(run: RunDir) -> str:
     """The final model's reliability diagram, drawn on windows it never saw."""
     try:
-        windows, where = _held_out(run)
+        windows, where = held_out_windows(run)
         if windows is None:
             return f"<p class='note'>No reliability diagram: {esc(where)}.</p>"
         from seisphase.calibration import softmax
@@ -403,34 +301,16 @@ def _reliability(run: _Run) -> str:
                       narrow=True)
 
 
-def _folder_figures(run: _Run, name: str, caption=default_caption) -> str:
+def _folder_figures(run: RunDir, name: str, caption=default_caption) -> str:
     folder = run.root / name
-    return "".join(run.image(p, caption(p)) for p in _images(folder)) if folder.is_dir() else ""
+    return ("".join(_image(run, p, caption(p)) for p in image_files(folder))
+            if folder.is_dir() else "")
 
 
-def _jsonl(run: _Run, path: Path) -> list:
-    """Rows of a JSON-lines file, nested dicts flattened one level (``train.lr``)."""
-    rows = []
-    for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-        try:
-            row = json.loads(line) if line.strip() else None
-        except json.JSONDecodeError:
-            run.note(f"{path.relative_to(run.root)} line {n} was left out: not JSON")
-            continue
-        if isinstance(row, dict):
-            rows.append({f"{k}.{k2}" if isinstance(v, dict) else k: v2 for k, v in row.items()
-                         for k2, v2 in (v.items() if isinstance(v, dict) else [(k, v)])})
-    return rows
-
-
-def _sweep(run: _Run) -> str:
-    folder = run.root / "sweep"
-    if not folder.is_dir():
+def _sweep(run: RunDir) -> str:
+    if not (run.root / "sweep").is_dir():
         return ""
-    rows = _jsonl(run, folder / "results.jsonl") if (folder / "results.jsonl").is_file() else []
-    cols = list(dict.fromkeys(k for r in rows for k in r
-                              if not (isinstance(r[k], list) and len(r[k]) > 8)))
-    score = next((c for c in _SCORE_COLUMNS if c in cols), None)
+    rows, cols, score = sweep_results(run)
     parts = []
     if rows:
         if score:
@@ -445,7 +325,7 @@ def _sweep(run: _Run) -> str:
     return "".join(parts) + (figures or (_sweep_plot(run, rows, score) if score else ""))
 
 
-def _sweep_plot(run: _Run, rows: list, score: str) -> str:
+def _sweep_plot(run: RunDir, rows: list, score: str) -> str:
     """Score against the swept numeric setting, one line per other varied setting."""
     import pandas as pd
 
@@ -481,19 +361,12 @@ def _score_tables(obj, title: str = "") -> str:
     return "".join(_score_tables(v, f"{title} {k}".strip()) for k, v in obj.items())
 
 
-def _scan(run: _Run) -> str:
+def _scan(run: RunDir) -> str:
     folder = run.root / "scan"
     if not folder.is_dir():
         return ""
-    import pandas as pd
-
     parts = []
-    for path in sorted(folder.glob("*.csv")):
-        try:
-            df = pd.read_csv(path)
-        except (OSError, ValueError) as exc:
-            run.note(f"scan/{path.name} was left out: {exc}")
-            continue
+    for path, df in scan_tables(run):
         if path.name == "picks.csv" and {"phase", "station_id"} <= set(df.columns):
             counts = df.groupby(["station_id", "phase"]).size().unstack(fill_value=0)
             phases = [p for p in ("P", "S") if p in counts.columns]
@@ -516,10 +389,8 @@ def _scan(run: _Run) -> str:
         run, "scan", lambda p: f"{p.stem}: waveforms, probability traces and picks.")
 
 
-
-
-def _how(run: _Run) -> str:
-    figure = run.take("activations")
+def _how(run: RunDir) -> str:
+    figure = _take(run, "activations")
     if not figure:
         from seisphase.plots import plot_activations
 
@@ -527,8 +398,8 @@ def _how(run: _Run) -> str:
     return HOW + figure + TIMING
 
 
-def _other(run: _Run) -> str:
-    return "".join(run.image(p) for s, p in sorted(run.figures.items()) if s not in run.used)
+def _other(run: RunDir) -> str:
+    return "".join(_image(run, p) for s, p in sorted(run.figures.items()) if s not in run.used)
 
 
 _SECTIONS = (("overview", "Overview", _overview), ("data", "Data", _data),
@@ -579,7 +450,7 @@ def write_report(run_dir, out_path) -> Path:
     if out_path.is_dir():
         raise ConfigError(f"{out_path} is a directory; give the report's file name, e.g. "
                           f"{out_path / 'report.html'}")
-    run = _load(root)
+    run = load_run(root)
     if (run.metrics is None and not run.models and not run.figures
             and not any((root / d).is_dir() for d in ("sweep", "scan", "explanations"))):
         raise DataFormatError(

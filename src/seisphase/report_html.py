@@ -17,8 +17,6 @@ import numpy as np
 
 from seisphase.plots import PHASE_COLORS
 
-IMAGE_TYPES = {".png": ("image/png", b"\x89PNG"), ".jpg": ("image/jpeg", b"\xff\xd8"),
-               ".jpeg": ("image/jpeg", b"\xff\xd8"), ".svg": ("image/svg+xml", b"<")}
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"  # the page fetches nothing
 NARROW = ("confusion", "reliability", "activations")  # figures shown at most 680 px wide
 CAPTIONS = {

@@ -22,6 +22,7 @@ from torch import nn
 from seisphase.errors import ConfigError, ModelFileError
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
+TRAINABLE = ("all", "head")
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
@@ -47,6 +48,10 @@ class TrainConfig:
         Weight the loss by inverse class frequency of the training windows.
     one_cycle : bool
         One-cycle learning-rate schedule peaking at ``lr`` (helps the CNN).
+    trainable : {"all", "head"}
+        ``"head"`` trains only the network's classification head (the CNN's fully connected
+        layers, an MLP's last layer) and keeps everything below it fixed, batch-norm
+        statistics included: fine-tuning a pre-trained model on a few hundred windows.
     """
 
     epochs: int = 100
@@ -59,6 +64,7 @@ class TrainConfig:
     seed: int = 0
     class_weighted: bool = False
     one_cycle: bool = False
+    trainable: str = "all"
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -69,6 +75,10 @@ class TrainConfig:
             raise ConfigError("epochs and batch_size must be at least 1")
         if not self.lr > 0:
             raise ConfigError(f"learning rate must be positive, got {self.lr}")
+        if self.trainable not in TRAINABLE:
+            raise ConfigError(
+                f"unknown trainable {self.trainable!r}; valid: {', '.join(TRAINABLE)}"
+            )
         if self.patience is not None and self.patience < 1:
             raise ConfigError("patience must be at least 1 (or None to train every epoch)")
 
@@ -111,8 +121,49 @@ class History:
         return len(self.train_loss)
 
 
+def head_module(model: nn.Module) -> nn.Module:
+    """The classification head: ``model.head`` when the network has one, else its last Linear."""
+    head = getattr(model, "head", None)
+    if isinstance(head, nn.Module):
+        return head
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ConfigError(f"{type(model).__name__} has no head to train on its own; use trainable='all'")
+    return linears[-1]
+
+
+class _FrozenTrunk:
+    """Context of a head-only run: the trunk's parameters get no gradient and its batch norms
+    stay in evaluation mode (their running statistics are part of what is kept fixed)."""
+
+    def __init__(self, model: nn.Module, active: bool):
+        self.model, self.active = model, active
+        self.head = head_module(model) if active else None
+
+    def __enter__(self):
+        if self.active:
+            head_ids = {id(p) for p in self.head.parameters()}
+            for p in self.model.parameters():
+                p.requires_grad_(id(p) in head_ids)
+        return self
+
+    def train_mode(self) -> None:
+        self.model.train()
+        if self.active:
+            head_ids = {id(m) for m in self.head.modules()}
+            for m in self.model.modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm) and id(m) not in head_ids:
+                    m.eval()
+
+    def __exit__(self, *exc):
+        if self.active:
+            for p in self.model.parameters():
+                p.requires_grad_(True)
+        return False
+
+
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    params = model.parameters()
+    params = [p for p in model.parameters() if p.requires_grad]
     if config.optimizer == "sgd":
         return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
                                weight_decay=config.weight_decay, foreach=True)
@@ -169,6 +220,13 @@ def train_network(
     progress : bool
         Show a tqdm bar.
     """
+    with _FrozenTrunk(model, config.trainable == "head") as frozen:
+        return _train(model, x_train, y_train, x_val, y_val, config, frozen, augment,
+                      checkpoint_dir, resume, progress)
+
+
+def _train(model, x_train, y_train, x_val, y_val, config, frozen, augment, checkpoint_dir,
+           resume, progress) -> History:
     stream = x_train if isinstance(x_train, ChunkStream) else None
     if len(y_val) == 0 or (stream is None and len(y_train) == 0):
         raise ConfigError("training needs at least one training and one validation window")
@@ -197,7 +255,8 @@ def train_network(
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=config.lr, total_steps=config.epochs * steps_per_epoch)
 
-    fast_epoch = _plain_sgd_epoch_fn(model, config) if augment is None and weight is None else None
+    fast_epoch = (_plain_sgd_epoch_fn(model, config)
+                  if augment is None and weight is None and not frozen.active else None)
     history, start_epoch = History(), 0
     best_loss, best_state, bad_epochs = math.inf, copy.deepcopy(model.state_dict()), 0
     ckpt_path = Path(checkpoint_dir) / CHECKPOINT_NAME if checkpoint_dir else None
@@ -217,7 +276,7 @@ def train_network(
         if history.stopped_early:
             break
         t0 = time.perf_counter()
-        model.train()
+        frozen.train_mode()
         total, correct, seen = 0.0, 0, 0
         for x_chunk, y_chunk in train.chunks():
             xc = torch.as_tensor(x_chunk)

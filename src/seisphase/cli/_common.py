@@ -48,6 +48,9 @@ def add_train_args(p) -> None:
                    help="early stopping: epochs without validation improvement (0 = off)")
     g.add_argument("--class-weighted", action="store_true", help="weight the loss by inverse class frequency")
     g.add_argument("--one-cycle", action="store_true", help="one-cycle learning-rate schedule")
+    g.add_argument("--trainable", choices=("all", "head"), default="all",
+                   help="what training changes: all layers (default) or only the classification "
+                        "head (fine-tuning a pre-trained model on a few hundred windows)")
     g.add_argument("--seed", type=int, default=0, help="seed of split, initialisation and shuffling")
     g.add_argument("--split", type=float, nargs=3, default=(0.7, 0.15, 0.15),
                    metavar=("TRAIN", "VAL", "TEST"), help="split fractions (default 0.7 0.15 0.15)")
@@ -56,12 +59,23 @@ def add_train_args(p) -> None:
                         "record or station_id, whichever exists), none, or a column name")
 
 
+def train_config_from_args(args):
+    """The ``TrainConfig`` of parsed ``train`` options."""
+    from seisphase.training import TrainConfig
+
+    return TrainConfig(
+        epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
+        momentum=args.momentum, weight_decay=args.weight_decay,
+        patience=args.patience or None, seed=args.seed, class_weighted=args.class_weighted,
+        one_cycle=args.one_cycle, trainable=args.trainable,
+    )
+
+
 def classifier_from_args(args, progress: bool):
     """Build an unfitted PhaseClassifier from parsed ``train`` options."""
     from seisphase.classifier import PhaseClassifier
     from seisphase.features import FeatureConfig
     from seisphase.models import model_spec
-    from seisphase.training import TrainConfig
 
     spec = model_spec(args.model)
     kind = args.features or spec.default_features
@@ -72,12 +86,7 @@ def classifier_from_args(args, progress: bool):
         preprocess["normalize"] = args.normalize
     features = FeatureConfig(kind=kind, fmax=args.fmax, components=args.features_components,
                              preprocess=preprocess)
-    train = TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
-        momentum=args.momentum, weight_decay=args.weight_decay,
-        patience=args.patience or None, seed=args.seed, class_weighted=args.class_weighted,
-        one_cycle=args.one_cycle,
-    )
+    train = train_config_from_args(args)
     augment = None
     if args.augment:
         from dataclasses import asdict

@@ -10,6 +10,7 @@ from seisphase.cli._common import (
     add_components_arg,
     add_train_args,
     classifier_from_args,
+    train_config_from_args,
     write_json,
 )
 
@@ -29,6 +30,10 @@ def add_parser(sub) -> None:
     p.add_argument("--out", required=True, metavar="MODEL_DIR", help="model directory to write")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run from MODEL_DIR.checkpoint")
+    p.add_argument("--init", metavar="MODEL_DIR",
+                   help="fine-tune this trained model instead of starting from random weights: "
+                        "its architecture, components and input pipeline are kept (model and "
+                        "feature options are then not allowed); the training options apply")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--stream", action="store_true",
                    help="stream a SeisBench data set in chunks (larger than memory); uses its "
@@ -61,6 +66,32 @@ def _finish(args, clf, metrics: dict, split=None) -> None:
     h = clf.history_
     print(f"saved {out} ({clf.model}, {clf.n_parameters} parameters, {h.n_epochs} epochs, "
           f"best epoch {h.best_epoch + 1})")
+
+
+# Options that define a new model; with --init the model file defines them.
+_MODEL_OPTIONS = ("model", "hidden", "width", "model_components", "features",
+                  "features_components", "bandpass", "normalize", "augment")
+
+
+def _pretrained(args):
+    """The model of ``--init``, after checking that no option tries to redefine it."""
+    from seisphase.classifier import PhaseClassifier
+    from seisphase.errors import ConfigError
+
+    defaults = {"model": "mlp", "augment": False}
+    given = [name for name in _MODEL_OPTIONS
+             if getattr(args, name, None) not in (None, defaults.get(name))]
+    if args.fmax != 20.0:
+        given.append("fmax")
+    if given:
+        raise ConfigError(
+            f"--init keeps the model's architecture and inputs; drop --"
+            f"{', --'.join(g.replace('_', '-') for g in given)} (or train a new model without --init)")
+    if args.stream:
+        raise ConfigError("--init cannot be combined with --stream yet; fine-tune on windows in memory")
+    clf = PhaseClassifier.load(args.init)
+    clf.progress = not args.quiet
+    return clf
 
 
 def _run_stream(args, clf) -> int:
@@ -98,7 +129,10 @@ def run(args) -> int:
     from seisphase.data.split import split_from_column, split_windows
     from seisphase.evaluation import evaluate
 
-    clf = classifier_from_args(args, progress=not args.quiet)
+    if args.init:
+        clf = _pretrained(args)
+    else:
+        clf = classifier_from_args(args, progress=not args.quiet)
     if args.stream:
         return _run_stream(args, clf)
     data = load_many(args.data, components=args.components)
@@ -112,9 +146,13 @@ def run(args) -> int:
     if not args.quiet:
         print(f"data: {data.n_windows} windows {data.class_counts()}; split "
               f"{split.summary()['sizes']} ({split.summary()['method']})", file=sys.stderr)
-    clf.fit(data.subset(split.train), validation=data.subset(split.validation),
-            checkpoint_dir=_checkpoint_dir(Path(args.out)), resume=args.resume,
-            split_info=split.summary())
+    fit_args = dict(validation=data.subset(split.validation),
+                    checkpoint_dir=_checkpoint_dir(Path(args.out)), resume=args.resume,
+                    split_info=split.summary())
+    if args.init:
+        clf = clf.fine_tune(data.subset(split.train), train=train_config_from_args(args), **fit_args)
+    else:
+        clf.fit(data.subset(split.train), **fit_args)
     from seisphase.calibration import calibrate
 
     calibrate(clf, data.subset(split.validation))
