@@ -146,8 +146,11 @@ def real_records(files):
     return traces, pd.DataFrame(rows)
 
 
-def quality_real_crossfit(args) -> dict:
-    """Train on synthetic + one station half's real records, pick the other half; swap."""
+def quality_real_crossfit(args, base=None) -> dict:
+    """Train on synthetic + one station half's real records (or fine-tune ``base`` on them with
+    ``--finetune-steps``), pick the other half; swap."""
+    from dataclasses import replace
+
     import obspy
     import pandas as pd
 
@@ -163,9 +166,15 @@ def quality_real_crossfit(args) -> dict:
     for h in (0, 1):
         train_files = [f for f in files if half[sta_of[f]] == h]
         test_files = [f for f in files if half[sta_of[f]] != h]
-        picker = train_picker(PickerConfig(**{"max_steps": args.train_steps, **json.loads(args.config),
-                                              "seed": h}),
-                              extra=real_records(train_files), extra_fraction=args.real_fraction)
+        if args.finetune_steps:  # start from the synthetic picker, a short run with real records
+            picker = train_picker(
+                replace(base.config, max_steps=args.finetune_steps, lr=args.finetune_lr, seed=h,
+                        max_seconds=1e9, **json.loads(args.config)),
+                extra=real_records(train_files), extra_fraction=args.real_fraction, init=base)
+        else:
+            picker = train_picker(PickerConfig(**{"max_steps": args.train_steps,
+                                                  **json.loads(args.config), "seed": h}),
+                                  extra=real_records(train_files), extra_fraction=args.real_fraction)
         fit_probs = _scan_all([obspy.read(str(RECORDS / f)) for f in train_files], picker, args.stride)
         test_streams = [obspy.read(str(RECORDS / f)) for f in test_files]
         test_probs = _scan_all(test_streams, picker, args.stride)
@@ -215,6 +224,10 @@ def main(argv=None) -> int:
     p.add_argument("--cross-fit", action="store_true",
                    help="also train on one station half's real records and score the other")
     p.add_argument("--real-fraction", type=float, default=0.3)
+    p.add_argument("--finetune-steps", type=int, default=0,
+                   help="with --cross-fit: fine-tune the picker for this many steps instead of "
+                        "training a new one")
+    p.add_argument("--finetune-lr", type=float, default=5e-4)
     p.add_argument("--config", default="{}",
                    help='PickerConfig overrides as JSON, e.g. \'{"pick_weight": 2, "max_seconds": 1e9}\'')
     p.add_argument("--no-seisbench", action="store_true")
@@ -241,7 +254,7 @@ def main(argv=None) -> int:
         quality_synthetic(picker, args)
         quality_real(picker, args)
     if args.cross_fit:
-        quality_real_crossfit(args)
+        quality_real_crossfit(args, picker)
     return 0
 
 

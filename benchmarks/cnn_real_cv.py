@@ -29,6 +29,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -88,9 +89,16 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=30, help="epochs on the real training folds")
     ap.add_argument("--lr", type=float, default=1e-3, help="peak learning rate of fine-tuning")
     ap.add_argument("--trainable", choices=("all", "head"), default="all")
+    ap.add_argument("--then-all", type=int, default=0, metavar="EPOCHS",
+                    help="a second stage: every layer for EPOCHS epochs at --then-lr (after a "
+                         "--trainable head stage: 'linear probing, then fine-tuning')")
+    ap.add_argument("--then-lr", type=float, default=1e-4)
     ap.add_argument("--class-weighted", action="store_true",
                     help="fine-tune with a balanced-class loss (default: the plain loss, so the "
                          "model learns the real class mix)")
+    ap.add_argument("--class-prior", action="store_true",
+                    help="re-target each fine-tuned model to the class mix of its fine-tuning "
+                         "windows (use with --class-weighted)")
     ap.add_argument("--width", type=float, default=1.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", help="write the per-fold results and summaries here")
@@ -101,6 +109,8 @@ def main(argv=None) -> int:
     tune = TrainConfig(epochs=args.epochs, batch_size=32, optimizer="adamw", lr=args.lr,
                        weight_decay=1e-2, one_cycle=True, class_weighted=args.class_weighted,
                        patience=None, trainable=args.trainable)
+    if args.then_all:
+        tune = [tune, replace(tune, epochs=args.then_all, lr=args.then_lr, trainable="all")]
     results = []
     for seed in args.seeds:
         if args.pretrain > 0:
@@ -117,15 +127,18 @@ def main(argv=None) -> int:
                   f"{row.fine_tuned['vertical'][1]}  (zero-shot {zs[0] / zs[1]:.3f})  "
                   f"[{row.seconds:.0f} s]", flush=True)
 
-        results.append(cross_validate(base, real, tune, seeds=[seed], folds=args.folds, progress=show))
+        results.append(cross_validate(base, real, tune, seeds=[seed], folds=args.folds,
+                                      class_prior=args.class_prior, progress=show))
     if not results:
         return 0
     cv = results[0]
     for r in results[1:]:
         cv.folds += r.folds
     mode = f"pre-trained on {args.pretrain} synthetic" if args.pretrain else "real data only"
+    then = f", then all layers {args.then_all} epochs at lr {args.then_lr:g}" if args.then_all else ""
     print(f"\n# GPD CNN (width {args.width:g}), {mode}; fine-tuned {args.epochs} epochs at peak lr "
-          f"{args.lr:g}, trainable {args.trainable}, class-weighted {args.class_weighted}")
+          f"{args.lr:g}, trainable {args.trainable}{then}, class-weighted {args.class_weighted}, "
+          f"class prior {args.class_prior}")
     print(cv.format_table())
     if args.json:
         Path(args.json).write_text(json.dumps(cv.to_dict(), indent=2))

@@ -151,3 +151,62 @@ def test_cross_validation_needs_the_group_column(base):
     w = toy_windows(30)
     with pytest.raises(DataError, match="'record' metadata column"):
         cross_validate(base, w, FAST, column="record")
+
+
+# -- class prior (label-shift correction) ---------------------------------------------------
+def test_class_prior_multiplies_the_probabilities_by_the_prior_ratio():
+    from seisphase.calibration import softmax
+
+    w = toy_windows(60, seed=11)
+    clf = PhaseClassifier("mlp", hidden=(8,), train=TrainConfig(
+        epochs=3, patience=None, class_weighted=True)).fit(toy_windows(90, seed=12))
+    raw = softmax(clf.logits(w))
+    clf.set_class_prior([0.6, 0.1, 0.3])
+    expected = raw * np.array([0.6, 0.1, 0.3])  # trained class-weighted: a uniform mix
+    np.testing.assert_allclose(clf.predict_proba(w), expected / expected.sum(1, keepdims=True),
+                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(clf.predict_proba(w).sum(1), 1, atol=1e-6)
+    clf.set_class_prior(None)
+    np.testing.assert_allclose(clf.predict_proba(w), raw, rtol=1e-6)
+
+
+def test_class_prior_equal_to_the_training_mix_changes_nothing(base):
+    w = toy_windows(30, seed=13)
+    before = base.predict_proba(w)
+    base.set_class_prior(base.info_["data"]["class_counts"])
+    try:
+        np.testing.assert_allclose(base.predict_proba(w), before, rtol=1e-5, atol=1e-7)
+    finally:
+        base.set_class_prior(None)
+
+
+def test_class_prior_round_trips_and_is_in_the_card(base, tmp_path):
+    w = toy_windows(30, seed=14)
+    tuned = base.fine_tune(toy_windows(45, seed=15), train=FAST).set_class_prior({"P": 3, "S": 1, "N": 2})
+    loaded = PhaseClassifier.load(tuned.save(tmp_path / "m"))
+    np.testing.assert_array_equal(loaded.predict_proba(w), tuned.predict_proba(w))
+    assert loaded.class_prior_["target"] == pytest.approx([0.5, 1 / 6, 1 / 3])
+    assert "Class prior: re-targeted to P 0.50, S 0.17, N 0.33" in (tmp_path / "m" / "MODEL_CARD.md").read_text()
+
+
+@pytest.mark.parametrize("prior", [[1, 2], [1, -1, 1], [0, 1, 1], [np.nan, 1, 1]])
+def test_bad_class_priors_are_refused(base, prior):
+    with pytest.raises(ConfigError, match="a class prior needs 3 positive numbers"):
+        base.set_class_prior(prior)
+
+
+def test_cli_class_prior(tmp_path, capsys):
+    data = save_windows(tmp_path / "a.npz", toy_windows(120, seed=16))
+    q = ["--model", "mlp", "--hidden", "8", "--epochs", "2", "--quiet"]
+    assert main(["train", str(data), *q, "--class-weighted", "--class-prior", "2,1,1",
+                 "--out", str(tmp_path / "m")]) == 0
+    cfg = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert cfg["class_prior"]["target"] == pytest.approx([0.5, 0.25, 0.25])
+    assert cfg["class_prior"]["training"] == pytest.approx([1 / 3] * 3)
+    capsys.readouterr()
+    for bad, match in ((["--class-prior", "1,x,1"], "three positive numbers"),
+                       (["--class-prior", "data", "--stream"], "a stream does not give")):
+        assert main(["train", str(data), *q, *bad, "--out", str(tmp_path / "bad")]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and match in err[0]
+        assert not (tmp_path / "bad").exists()

@@ -3,6 +3,7 @@ save/load; and the continuous synthetic records they train on."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -154,6 +155,23 @@ def test_pick_weight_and_realism_settings_train():
                        vertical_only_fraction=0.5, padding_fraction=0.5, calibrate=False)
     picker = train_picker(cfg)
     assert picker.history_["steps"] == 3 and picker.config == cfg
+
+
+def test_fine_tuning_starts_from_the_given_picker_and_leaves_it_alone():
+    torch.set_num_threads(2)
+    cfg = PickerConfig(n_traces=6, duration_s=20, max_steps=3, batch_size=4, calibrate=False)
+    first = train_picker(cfg)
+    before = {k: v.clone() for k, v in first.network_.state_dict().items()}
+    fresh = train_picker(replace(cfg, seed=5, lr=1e-12))
+    tuned = train_picker(replace(cfg, seed=5, lr=1e-12), init=first)
+    weights = [k for k in before if k.endswith("weight")]
+    # a vanishing learning rate keeps the initial weights: the init picker's, not seed 5's
+    assert all(torch.allclose(tuned.network_.state_dict()[k], before[k], atol=1e-6) for k in weights)
+    assert not all(torch.allclose(fresh.network_.state_dict()[k], before[k]) for k in weights)
+    assert all(torch.equal(first.network_.state_dict()[k], v) for k, v in before.items())
+    assert tuned.history_["init"]["steps"] == 3
+    with pytest.raises(ConfigError, match="init picker has width"):
+        train_picker(replace(cfg, width=8), init=first)
 
 
 def test_bad_window_length_is_explained():

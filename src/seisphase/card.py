@@ -234,6 +234,14 @@ def _calibration_section(cfg: dict) -> list[str]:
                      else "")]
     else:
         lines.append("- Not calibrated: probabilities are the network's raw softmax outputs.")
+    prior = cfg.get("class_prior")
+    if isinstance(prior, dict) and prior.get("target"):
+        classes = cfg.get("classes") or ["P", "S", "N"]
+        mix = ", ".join(f"{c} {t:.2f}" for c, t in zip(classes, prior["target"], strict=False))
+        was = ", ".join(f"{c} {t:.2f}" for c, t in zip(classes, prior.get("training") or [],
+                                                          strict=False))
+        lines.append(f"- Class prior: re-targeted to {mix} (trained under {was}); "
+                     "log(target / training) is added to the logits.")
     return lines
 
 

@@ -36,7 +36,7 @@ from seisphase.data.windows import (
     check_components,
     concatenate,
 )
-from seisphase.errors import DataError, ModelFileError, NotFittedError
+from seisphase.errors import ConfigError, DataError, ModelFileError, NotFittedError
 from seisphase.features import FeatureConfig, FeatureExtractor
 from seisphase.models import build_model, count_parameters, model_spec
 from seisphase.training import ChunkStream, History, TrainConfig, train_network
@@ -294,6 +294,7 @@ class PhaseClassifier:
         self.model_params_ = params
         self.train_config_ = tcfg
         self.temperature_ = 1.0
+        self.class_prior_ = None
         self.info_ = {"data": data_info, "split": split_info, "metrics": {}}
         return self
 
@@ -325,11 +326,59 @@ class PhaseClassifier:
 
     @torch.no_grad()
     def logits(self, X, batch_size: int = 4096) -> np.ndarray:
-        """Uncalibrated network outputs, shape (n_windows, n_classes)."""
+        """Uncalibrated network outputs, shape (n_windows, n_classes), plus the class-prior
+        offsets when :meth:`set_class_prior` was used."""
         inputs = torch.as_tensor(self.prepare(X))
         self.network_.eval()
-        out = [self.network_(xb) for xb in inputs.split(batch_size)]
-        return torch.cat(out).numpy()
+        out = torch.cat([self.network_(xb) for xb in inputs.split(batch_size)]).numpy()
+        prior = getattr(self, "class_prior_", None)
+        return out if prior is None else out + np.asarray(prior["offsets"], dtype=out.dtype)
+
+    def set_class_prior(self, prior) -> PhaseClassifier:
+        """Re-target the model to data whose classes occur with frequencies ``prior``.
+
+        A network learns the class mix of its training data (a uniform one when it was trained
+        with a class-weighted loss); data with another mix are better served by adding
+        ``log(prior / training mix)`` to the logits (the Bayes correction for label shift,
+        Saerens et al. 2002). Example: analyst-picked windows hold more P than S windows, so
+        a window that could be either (short S−P: both onsets inside it) is more often P.
+        The offsets act in :meth:`logits` and everything built on it (probabilities,
+        calibration, scans); set the prior before :func:`~seisphase.calibration.calibrate`.
+
+        Parameters
+        ----------
+        prior : sequence of 3 numbers, dict by phase, or None
+            Class counts or frequencies in ``classes_`` order (e.g. ``windows.class_counts()``
+            of labelled windows like the target data); ``None`` removes the correction.
+        """
+        self._check_fitted()
+        if prior is None:
+            self.class_prior_ = None
+            return self
+        if isinstance(prior, dict):
+            prior = [prior.get(c, 0) for c in self.classes_]
+        target = np.asarray(prior, dtype=np.float64)
+        if target.shape != (len(self.classes_),) or not np.all(np.isfinite(target)) \
+                or np.any(target <= 0):
+            raise ConfigError(f"a class prior needs {len(self.classes_)} positive numbers "
+                              f"(counts or frequencies of {', '.join(self.classes_)}), got {prior}")
+        training = self._training_mix()
+        target = target / target.sum()
+        self.class_prior_ = {"target": target.tolist(), "training": training.tolist(),
+                             "offsets": (np.log(target) - np.log(training)).tolist()}
+        return self
+
+    def _training_mix(self) -> np.ndarray:
+        """Class frequencies the network was trained under (uniform for a class-weighted loss)."""
+        n = len(self.classes_)
+        if self.train_config_.class_weighted:
+            return np.full(n, 1.0 / n)
+        counts = (self.info_.get("data") or {}).get("class_counts") or {}
+        mix = np.array([counts.get(c, 0) for c in self.classes_], dtype=np.float64)
+        if mix.sum() <= 0 or np.any(mix <= 0):
+            raise ConfigError("the model file does not record the class mix it was trained on "
+                              "(or a class was missing); set_class_prior cannot correct for it")
+        return mix / mix.sum()
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n_windows, 3) in ``classes_`` order; rows sum to 1.
@@ -375,6 +424,7 @@ class PhaseClassifier:
             "sampling_rate": self.sampling_rate_,
             "n_samples": self.n_samples_,
             "temperature": self.temperature_,
+            "class_prior": getattr(self, "class_prior_", None),
             "history": self.history_.to_dict(),
             "environment": {"python": platform.python_version(), "torch": torch.__version__},
             **self.info_,
@@ -439,6 +489,7 @@ class PhaseClassifier:
         clf.model_params_ = cfg["model"]["params"]
         clf.train_config_ = clf.train
         clf.temperature_ = float(cfg.get("temperature", 1.0))
+        clf.class_prior_ = cfg.get("class_prior")
         clf.history_ = History.from_dict(cfg["history"])
         clf.info_ = {"data": cfg.get("data"), "split": cfg.get("split"),
                      "metrics": cfg.get("metrics") or {}}

@@ -54,7 +54,8 @@ class CVResult:
     folds: list[FoldResult] = field(default_factory=list)
     column: str = "station_id"
     n_folds: int = 5
-    train: dict = field(default_factory=dict)
+    train: dict | list = field(default_factory=dict)
+    class_prior: bool = False
 
     def summary(self, model: str = "fine_tuned", part: str = "all") -> dict:
         """Mean, std, 95 % interval half-width (over folds with windows) and pooled accuracy."""
@@ -72,6 +73,7 @@ class CVResult:
 
     def to_dict(self) -> dict:
         return {"column": self.column, "n_folds": self.n_folds, "train": self.train,
+                "class_prior": self.class_prior,
                 "seeds": sorted({f.seed for f in self.folds}),
                 "summary": {m: {p: self.summary(m, p) for p in PARTS}
                             for m in ("fine_tuned", "zero_shot")},
@@ -109,7 +111,7 @@ def _counts(clf: PhaseClassifier, windows: Windows, vertical: np.ndarray) -> dic
 
 def cross_validate(base: PhaseClassifier, windows: Windows, train: TrainConfig, *,
                    n_folds: int = 5, column: str = "station_id", seeds=(0,), folds=None,
-                   progress=None) -> CVResult:
+                   class_prior: bool = False, progress=None) -> CVResult:
     """Fine-tune ``base`` on all folds but one and score the one, for every fold and seed.
 
     Parameters
@@ -119,11 +121,15 @@ def cross_validate(base: PhaseClassifier, windows: Windows, train: TrainConfig, 
         one, trained from scratch per fold (then there are no zero-shot scores).
     windows : Windows
         Labelled windows with a ``column`` in their metadata.
-    train : TrainConfig
-        Fine-tuning settings; its ``seed`` is replaced by each seed in ``seeds`` (which also
-        draws the folds).
+    train : TrainConfig or sequence of TrainConfig
+        Fine-tuning settings; several are stages run one after the other (e.g. the head
+        alone, then every layer at a lower learning rate). Their ``seed`` is replaced by each
+        seed in ``seeds`` (which also draws the folds).
     folds : list of int, optional
         Run only these folds of each seed's split.
+    class_prior : bool
+        Re-target each fine-tuned model to the class mix of its fine-tuning windows
+        (:meth:`PhaseClassifier.set_class_prior`); pairs with a class-weighted loss.
     progress : callable, optional
         Called with each finished :class:`FoldResult` (e.g. to print it).
     """
@@ -134,9 +140,11 @@ def cross_validate(base: PhaseClassifier, windows: Windows, train: TrainConfig, 
                         f"these windows lack; pass column= one they have")
     vertical = vertical_only(windows)
     fitted = hasattr(base, "network_")
-    result = CVResult(column=column, n_folds=n_folds, train=asdict(train))
+    stages = [train] if isinstance(train, TrainConfig) else list(train)
+    result = CVResult(column=column, n_folds=n_folds, class_prior=class_prior,
+                      train=asdict(train) if len(stages) == 1 else [asdict(t) for t in stages])
     for seed in seeds:
-        cfg = replace(train, seed=int(seed))
+        cfgs = [replace(t, seed=int(seed)) for t in stages]
         for k, (tr, te) in enumerate(group_kfold(windows, n_folds, column=column, seed=seed)):
             if folds is not None and k not in folds:
                 continue
@@ -144,10 +152,14 @@ def cross_validate(base: PhaseClassifier, windows: Windows, train: TrainConfig, 
             fit_w = windows.subset(tr)
             inner = split_windows(fit_w, (0.85, 0.15, 0.0), seed=seed, group_by=column)
             fit_args = {"validation": fit_w.subset(inner.validation)}
-            if fitted:
-                tuned = base.fine_tune(fit_w.subset(inner.train), train=cfg, **fit_args)
-            else:
-                tuned = base.with_train(**asdict(cfg)).fit(fit_w.subset(inner.train), **fit_args)
+            tuned = base
+            for i, cfg in enumerate(cfgs):
+                if i or fitted:
+                    tuned = tuned.fine_tune(fit_w.subset(inner.train), train=cfg, **fit_args)
+                else:
+                    tuned = base.with_train(**asdict(cfg)).fit(fit_w.subset(inner.train), **fit_args)
+            if class_prior:
+                tuned.set_class_prior(fit_w.class_counts())
             test_w = windows.subset(te)
             row = FoldResult(seed=int(seed), fold=k,
                              fine_tuned=_counts(tuned, test_w, vertical[te]),

@@ -150,7 +150,7 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), *, progress: bool 
     tune = finetune_config(models[best_name], cfg)
     _say(f"best on real dev windows: {best_name}; fine-tuning on real windows, scored by "
          f"station-grouped 5-fold cross-validation")
-    cv = cross_validate(models[best_name], real, tune, seeds=[cfg.seed])
+    cv = cross_validate(models[best_name], real, tune, seeds=[cfg.seed], class_prior=True)
     best_row["real_dev_finetuned_cv"] = cv.to_dict()
     s_all, s_vert = cv.summary("fine_tuned", "all"), cv.summary("fine_tuned", "vertical")
     _say(f"{best_name} fine-tuned, station-grouped CV: {s_all['mean']:.3f} ± {s_all['std']:.3f} "
@@ -183,10 +183,11 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), *, progress: bool 
 
 
 def finetune_config(clf: PhaseClassifier, cfg: DemoConfig) -> TrainConfig:
-    """How the demo fine-tunes a pre-trained model on the real windows: every layer, a one-cycle
-    schedule peaking at 1e-3, the plain loss (the model learns the real class mix)."""
+    """How the demo fine-tunes a pre-trained model on the real windows: the classification head
+    only (a few hundred windows), a one-cycle schedule peaking at 1e-3, a class-weighted loss;
+    the real class mix is then restored by :meth:`PhaseClassifier.set_class_prior`."""
     return replace(clf.train_config_, epochs=cfg.finetune_epochs, batch_size=32, lr=1e-3,
-                   one_cycle=True, patience=None, class_weighted=False, trainable="all")
+                   one_cycle=True, patience=None, class_weighted=True, trainable="head")
 
 
 def _finetune(clf: PhaseClassifier, real: Windows, tune: TrainConfig, seed: int) -> PhaseClassifier:
@@ -195,6 +196,7 @@ def _finetune(clf: PhaseClassifier, real: Windows, tune: TrainConfig, seed: int)
     sp = split_windows(real, (0.85, 0.15, 0.0), seed=seed, group_by="station_id")
     tuned = clf.fine_tune(real.subset(sp.train), train=tune, validation=real.subset(sp.validation),
                           split_info=sp.summary())
+    tuned.set_class_prior(real.subset(sp.train).class_counts())
     calibrate(tuned, real.subset(sp.validation))
     return tuned
 

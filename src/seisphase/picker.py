@@ -328,7 +328,7 @@ def _batches(rng, pools, weights, cfg: PickerConfig, net: PickNet):
 
 
 def train_picker(config: PickerConfig = PickerConfig(), extra=None, extra_fraction: float = 0.3,
-                 progress: bool = False) -> Picker:
+                 progress: bool = False, init: Picker | None = None) -> Picker:
     """Train a :class:`Picker` on synthetic continuous records for ``config.max_steps`` steps.
 
     Parameters
@@ -342,6 +342,9 @@ def train_picker(config: PickerConfig = PickerConfig(), extra=None, extra_fracti
         Share of each batch drawn from ``extra``.
     progress : bool
         Print the running loss every 100 steps.
+    init : Picker, optional
+        Start from this picker's weights (fine-tuning, e.g. on ``extra`` real records, with a
+        smaller ``config.lr`` and ``max_steps``) instead of random ones; it is not changed.
 
     Returns
     -------
@@ -358,6 +361,10 @@ def train_picker(config: PickerConfig = PickerConfig(), extra=None, extra_fracti
         weights = [1.0 - extra_fraction, extra_fraction]
     t_data = time.perf_counter() - t0
     net = PickNet(3, WINDOW_SAMPLES, 3, config.width)
+    if init is not None:
+        if init.config.width != config.width:
+            raise ConfigError(f"init picker has width {init.config.width}, the config {config.width}")
+        net.load_state_dict(init.network_.state_dict())
     opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=1e-4)
     net.train()
     losses, block, step, t1 = [], [], 0, time.perf_counter()
@@ -388,6 +395,8 @@ def train_picker(config: PickerConfig = PickerConfig(), extra=None, extra_fracti
                 print(f"step {step} loss {losses[-1]:.4f} ({elapsed:.0f} s)", flush=True)
     history = {"loss": losses, "steps": step, "seconds": time.perf_counter() - t1,
                "data_seconds": t_data}
+    if init is not None:
+        history["init"] = {"config": asdict(init.config), "steps": init.history_.get("steps")}
     picker = Picker(net.eval(), config, history)
     if config.calibrate:
         t2 = time.perf_counter()

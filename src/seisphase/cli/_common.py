@@ -47,6 +47,10 @@ def add_train_args(p) -> None:
     g.add_argument("--patience", type=int, default=10,
                    help="early stopping: epochs without validation improvement (0 = off)")
     g.add_argument("--class-weighted", action="store_true", help="weight the loss by inverse class frequency")
+    g.add_argument("--class-prior", metavar="P,S,N|data",
+                   help="re-target the trained model to this class mix (counts or frequencies "
+                        "of P, S, N; 'data': the mix of the training split), e.g. after "
+                        "--class-weighted training for data with more P than S windows")
     g.add_argument("--one-cycle", action="store_true", help="one-cycle learning-rate schedule")
     g.add_argument("--trainable", choices=("all", "head"), default="all",
                    help="what training changes: all layers (default) or only the classification "
@@ -102,6 +106,22 @@ def classifier_from_args(args, progress: bool):
         train=train, components=args.model_components, augment=augment,
         progress=progress,
     )
+
+
+def parse_class_prior(text: str | None):
+    """``--class-prior``: None, ``"data"`` or three positive numbers (P, S, N)."""
+    if text is None or text == "data":
+        return text
+    from seisphase.errors import ConfigError
+
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 3 or min(values) <= 0:
+        raise ConfigError(f"--class-prior takes 'data' or three positive numbers P,S,N "
+                          f"(e.g. 151,92,151), got {text!r}")
+    return values
 
 
 def write_json(path: Path, obj) -> None:

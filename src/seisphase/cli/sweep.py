@@ -55,6 +55,9 @@ def run(args) -> int:
     from seisphase.sweep import run_sweep
     from seisphase.sweep_results import aggregate, format_table
 
+    if args.class_prior is not None or args.trainable != "all":
+        raise ConfigError("sweep trains new models scored as trained; --class-prior and "
+                          "--trainable belong to train (and train --init)")
     values = {dest: getattr(args, dest) for dest in GRID_OPTIONS}
     # Several values sweep a setting; a single value fixes it.
     grid = {dest: v for dest, v in values.items() if v is not None and len(v) > 1}

@@ -10,6 +10,7 @@ from seisphase.cli._common import (
     add_components_arg,
     add_train_args,
     classifier_from_args,
+    parse_class_prior,
     train_config_from_args,
     write_json,
 )
@@ -112,6 +113,9 @@ def _run_stream(args, clf) -> int:
                    checkpoint_dir=_checkpoint_dir(out), resume=args.resume,
                    split_info={"method": "the data set's split column (streamed)",
                                "group_by": "split column", "sizes": {"validation": val.n_windows}})
+    prior = parse_class_prior(args.class_prior)
+    if prior is not None:
+        clf.set_class_prior(prior)
     calibrate(clf, val)
     truth, pred = [], []
     for chunk in iter_seisbench(path, args.chunk_size, split="test", **kw):
@@ -129,6 +133,11 @@ def run(args) -> int:
     from seisphase.data.split import split_from_column, split_windows
     from seisphase.evaluation import evaluate
 
+    if parse_class_prior(args.class_prior) == "data" and args.stream:  # fail before training
+        from seisphase.errors import ConfigError
+
+        raise ConfigError("--class-prior data needs the class counts of the training split, "
+                          "which a stream does not give; pass numbers, e.g. --class-prior 151,92,151")
     if args.init:
         clf = _pretrained(args)
     else:
@@ -155,6 +164,9 @@ def run(args) -> int:
         clf.fit(data.subset(split.train), **fit_args)
     from seisphase.calibration import calibrate
 
+    prior = parse_class_prior(args.class_prior)
+    if prior is not None:
+        clf.set_class_prior(data.subset(split.train).class_counts() if prior == "data" else prior)
     calibrate(clf, data.subset(split.validation))
     metrics = {}
     if split.test.size:
