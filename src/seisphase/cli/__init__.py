@@ -18,16 +18,17 @@ from seisphase.errors import SeisphaseError
 
 SUBCOMMANDS = (
     "train", "evaluate", "predict", "synth", "demo", "windows", "export", "plot", "sweep",
-    "scan", "report",
+    "scan", "train-picker", "report",
 )
 
 
 def _modules():
     for name in SUBCOMMANDS:
         try:
-            yield importlib.import_module(f"seisphase.cli.{name}")
+            module = name.replace("-", "_")
+            yield importlib.import_module(f"seisphase.cli.{module}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"seisphase.cli.{name}":
+            if exc.name != f"seisphase.cli.{module}":
                 raise
 
 

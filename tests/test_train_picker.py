@@ -1,0 +1,96 @@
+"""Picker training data from continuous records + picks, and ``seisphase train-picker``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seisphase.cli import main
+from seisphase.data.continuous_records import records_from_waveforms
+from seisphase.errors import DataFormatError
+
+REAL = Path(__file__).parent / "data" / "real_dev_continuous"
+FILES = ["three_component/BG_AL4_2011050109272382.mseed", "vertical_only/NC_MTU_2014071807051236_02.mseed"]
+
+
+def _real(names=FILES):
+    picks = pd.read_csv(REAL / "picks.csv")
+    return [str(REAL / f) for f in names], picks[picks.file.isin(names)]
+
+
+def test_every_pick_lands_away_from_a_record_edge_at_its_exact_sample():
+    import obspy
+
+    files, picks = _real()
+    traces, table, summary = records_from_waveforms(files, picks, record_s=20.0)
+    assert {x.shape for x in traces} == {(3, 2000)} and all(x.dtype == np.float32 for x in traces)
+    assert summary["picks_outside"] == 0 and summary["n_picks"] == len(picks)
+    # each analyst pick is somewhere at least a quarter record from both edges
+    for row in picks.itertuples():
+        mine = table[(table.station_id == f"{row.network}.{row.station}") & (table.phase == row.phase)]
+        assert ((mine["sample"] >= 500) & (mine["sample"] <= 1500)).any()
+    # the record holding a pick at sample s starts s samples before the pick (same waveform)
+    st = obspy.read(files[0])
+    z = st.select(component="Z")[0].data.astype(np.float64)
+    p = picks[(picks.station == "AL4") & (picks.phase == "P")].iloc[0]
+    hit = table[(table.station_id == "BG.AL4") & (table.phase == "P")].iloc[-1]
+    start = int(p.sample_index - round(hit["sample"]))
+    expected = z[start:start + 2000] - z[start:start + 2000].mean()
+    np.testing.assert_allclose(traces[int(hit.trace)][0], expected, rtol=1e-5, atol=1e-3)
+    assert not traces[int(table[table.station_id == "NC.MTU"].trace.iloc[0])][1:].any()  # Z only
+
+
+def test_gaps_and_short_stretches(tmp_path):
+    tmp = tmp_path
+    from obspy import Stream, Trace, UTCDateTime
+
+    t0 = UTCDateTime("2021-01-01T00:00:00")
+    rng = np.random.default_rng(0)
+    parts = [(0, 50), (55, 8)]  # 50 s, a 5-s gap, then 8 s (shorter than a record)
+    st = Stream([Trace(rng.normal(size=int(n * 100)).astype(np.float32),
+                       header={"network": "XX", "station": "A", "channel": f"HH{c}",
+                               "sampling_rate": 100.0, "starttime": t0 + s})
+                 for s, n in parts for c in "ZNE"])
+    picks = pd.DataFrame({"network": ["XX", "XX"], "station": ["A", "A"], "phase": ["P", "P"],
+                          "time": [str(t0 + 12.0), str(t0 + 58.0)]})
+    path = Path(tmp) / "a.mseed"
+    st.write(str(path), format="MSEED")
+    traces, table, summary = records_from_waveforms([path], picks, record_s=20.0)
+    assert summary["short_stretches"] == 1 and summary["picks_outside"] == 1
+    assert len(traces) == 4  # 0, 10, 20, 30 s: half overlapping, the last one end-aligned
+    assert sorted(table["sample"].round().astype(int)) == [200, 1200]
+    with pytest.raises(DataFormatError, match="no record of 60 s"):
+        records_from_waveforms([path], picks, record_s=60.0)
+
+
+def test_cli_trains_with_real_records_then_fine_tunes(tmp_path, capsys):
+    files, picks = _real()
+    picks.to_csv(tmp_path / "picks.csv", index=False)
+    small = ["--synthetic-records", "4", "--quiet", "--threads", "2"]
+    assert main(["train-picker", "--steps", "3", *small, "--waveforms", *files, "--picks",
+                 str(tmp_path / "picks.csv"), "--out", str(tmp_path / "p")]) == 0
+    err = capsys.readouterr().err
+    assert "real records:" in err and "4 of 4 picks inside the data" in err
+    assert main(["train-picker", "--init", str(tmp_path / "p"), "--steps", "2", *small,
+                 "--out", str(tmp_path / "q")]) == 0
+    doc = json.loads((tmp_path / "q" / "picker.json").read_text())
+    assert doc["history"]["steps"] == 2 and doc["history"]["init"]["steps"] == 3
+    assert doc["config"]["lr"] == 1e-3
+    assert main(["scan", str(tmp_path / "q"), files[0], "--quiet", "--out", str(tmp_path / "x.csv")]) == 0
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["--waveforms", "a.mseed"], "--waveforms and --picks go together"),
+    (["--real-fraction", "2"], "between 0 and 1"),
+    (["--steps", "0"], "--steps must be at least 1"),
+    (["--init", "nowhere"], "cannot load a picker"),
+])
+def test_cli_errors(tmp_path, capsys, argv, match):
+    assert main(["train-picker", *argv, "--out", str(tmp_path / "p")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and match in err[0]
+    assert not (tmp_path / "p").exists()
