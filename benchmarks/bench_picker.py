@@ -17,6 +17,16 @@ false picks per hour. STA/LTA (P only) on the same records for reference.
 
 **Pick quality, synthetic.** Held-out synthetic continuous records (another seed), thresholds
 from the picker's config.
+
+**Fine-tuned on real records** (``--cross-fit --finetune-steps N``): what ``seisphase
+train-picker --init PICKER --waveforms ... --picks ...`` does, station-grouped: the picker is
+fine-tuned on one half of the stations' records (cut by
+:func:`~seisphase.data.continuous_records.records_from_waveforms`, mixed with synthetic crops,
+``--real-fraction`` of each batch), its thresholds are chosen on that half, and it picks the
+other half; then the halves swap and the picks of both are scored together.
+
+    python benchmarks/bench_picker.py --train-steps 3000 --save bench-results/picker \
+        --cross-fit --finetune-steps 1500 --finetune-lr 1e-3 --real-fraction 0.7
 """
 
 from __future__ import annotations
@@ -128,24 +138,6 @@ def quality_real(picker, args) -> dict:
     return out
 
 
-def real_records(files):
-    """Records as (3, n) ZNE arrays (zeros for missing components) and a pick table."""
-    import obspy
-    import pandas as pd
-
-    reference = pd.read_csv(RECORDS / "picks.csv")
-    traces, rows = [], []
-    for t, f in enumerate(files):
-        st = obspy.read(str(RECORDS / f))
-        x = np.zeros((3, st[0].stats.npts), np.float32)
-        for tr in st:
-            x["ZNE".index(tr.stats.channel[-1])] = tr.data
-        traces.append(x)
-        rows += [{"trace": t, "phase": r.phase, "sample": int(r.sample_index)}
-                 for r in reference[reference.file == f].itertuples()]
-    return traces, pd.DataFrame(rows)
-
-
 def quality_real_crossfit(args, base=None) -> dict:
     """Train on synthetic + one station half's real records (or fine-tune ``base`` on them with
     ``--finetune-steps``), pick the other half; swap."""
@@ -154,6 +146,7 @@ def quality_real_crossfit(args, base=None) -> dict:
     import obspy
     import pandas as pd
 
+    from seisphase.data.continuous_records import records_from_waveforms
     from seisphase.pick_scoring import format_scores, match_picks
     from seisphase.picker import PickerConfig, train_picker
 
@@ -166,15 +159,17 @@ def quality_real_crossfit(args, base=None) -> dict:
     for h in (0, 1):
         train_files = [f for f in files if half[sta_of[f]] == h]
         test_files = [f for f in files if half[sta_of[f]] != h]
+        traces, table, _ = records_from_waveforms([str(RECORDS / f) for f in train_files],
+                                                  reference[reference.file.isin(train_files)])
         if args.finetune_steps:  # start from the synthetic picker, a short run with real records
             picker = train_picker(
                 replace(base.config, max_steps=args.finetune_steps, lr=args.finetune_lr, seed=h,
                         max_seconds=1e9, **json.loads(args.config)),
-                extra=real_records(train_files), extra_fraction=args.real_fraction, init=base)
+                extra=(traces, table), extra_fraction=args.real_fraction, init=base)
         else:
             picker = train_picker(PickerConfig(**{"max_steps": args.train_steps,
                                                   **json.loads(args.config), "seed": h}),
-                                  extra=real_records(train_files), extra_fraction=args.real_fraction)
+                                  extra=(traces, table), extra_fraction=args.real_fraction)
         fit_probs = _scan_all([obspy.read(str(RECORDS / f)) for f in train_files], picker, args.stride)
         test_streams = [obspy.read(str(RECORDS / f)) for f in test_files]
         test_probs = _scan_all(test_streams, picker, args.stride)

@@ -22,6 +22,14 @@ def test_quick_demo_writes_every_promised_file(quick_demo, tmp_path, capsys):
         assert (out / "models" / "best" / name).exists()
     assert any((out / "figures").glob("*.png"))
     assert (out / "report.html").stat().st_size > 10_000
+    # the final model is the best one, pre-trained on synthetic and fine-tuned on the real
+    # windows, re-targeted to their class mix; its held-out real score is the station CV
+    best_row = next(r for r in summary["rows"] if r["name"] == summary["best"]["name"])
+    cfg = json.loads((out / "models" / "best" / "model.json").read_text())
+    assert cfg["pretrained"]["sources"] == [f"synthetic:{summary['config']['n_synthetic']}:0"]
+    assert cfg["data"]["n_windows"] < 394 and cfg["class_prior"]["training"] == [1 / 3] * 3
+    cv = best_row["real_dev_finetuned_cv"]
+    assert len(cv["folds"]) == 5 and cv["summary"]["fine_tuned"]["all"]["windows"] == 394
     # the best model works with the CLI directly
     assert main(["evaluate", str(out / "models" / "best"), "synthetic:60:9", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)

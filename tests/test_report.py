@@ -203,6 +203,12 @@ def test_demo_writes_a_complete_report(demo_dir):
     rows = json.loads((demo_dir / "metrics.json").read_text())["rows"]
     assert all(r["name"] in page for r in rows)
     assert "Reliability of the final model on the 225 held-out synthetic test windows" in page
+    # the best model's fine-tuning, scored on unseen stations, with its pooled counts
+    best = next(r for r in rows if r.get("real_dev_finetuned_cv"))
+    pooled = best["real_dev_finetuned_cv"]["summary"]["fine_tuned"]["all"]
+    assert pooled["windows"] == 394
+    assert "5-fold cross-validation grouped by <code>station_id</code>" in page
+    assert f"{pooled['correct']}/394" in page
     assert len(_check_self_contained(page)) >= len(list((demo_dir / "figures").glob("*.png")))
 
 
