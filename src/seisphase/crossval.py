@@ -109,6 +109,30 @@ def _counts(clf: PhaseClassifier, windows: Windows, vertical: np.ndarray) -> dic
             (("all", np.ones_like(vertical)), ("3-C", ~vertical), ("vertical", vertical))}
 
 
+def grouped_fine_tune(base: PhaseClassifier, windows: Windows, train, *, seed: int = 0,
+                      column: str = "station_id", class_prior: bool = False):
+    """``base`` fine-tuned on ``windows`` (or trained from scratch when unfitted), with a
+    ``column``-grouped 15 % held out to choose the epoch; ``train`` is one
+    :class:`TrainConfig` or several stages (their seeds replaced by ``seed``). With
+    ``class_prior`` the result is re-targeted to the class mix of ``windows``.
+
+    Returns ``(model, split)``; ``split`` holds the training and validation indices.
+    """
+    stages = [train] if isinstance(train, TrainConfig) else list(train)
+    inner = split_windows(windows, (0.85, 0.15, 0.0), seed=seed, group_by=column)
+    fit_w, args = windows.subset(inner.train), {"validation": windows.subset(inner.validation),
+                                                "split_info": inner.summary()}
+    tuned = base
+    for i, cfg in enumerate(replace(t, seed=seed) for t in stages):
+        if i or hasattr(base, "network_"):
+            tuned = tuned.fine_tune(fit_w, train=cfg, **args)
+        else:
+            tuned = base.with_train(**asdict(cfg)).fit(fit_w, **args)
+    if class_prior:
+        tuned.set_class_prior(windows.class_counts())
+    return tuned, inner
+
+
 def cross_validate(base: PhaseClassifier, windows: Windows, train: TrainConfig, *,
                    n_folds: int = 5, column: str = "station_id", seeds=(0,), folds=None,
                    class_prior: bool = False, progress=None) -> CVResult:
@@ -142,24 +166,14 @@ def cross_validate(base: PhaseClassifier, windows: Windows, train: TrainConfig, 
     fitted = hasattr(base, "network_")
     stages = [train] if isinstance(train, TrainConfig) else list(train)
     result = CVResult(column=column, n_folds=n_folds, class_prior=class_prior,
-                      train=asdict(train) if len(stages) == 1 else [asdict(t) for t in stages])
+                      train=asdict(stages[0]) if len(stages) == 1 else [asdict(t) for t in stages])
     for seed in seeds:
-        cfgs = [replace(t, seed=int(seed)) for t in stages]
         for k, (tr, te) in enumerate(group_kfold(windows, n_folds, column=column, seed=seed)):
             if folds is not None and k not in folds:
                 continue
             t0 = time.perf_counter()
-            fit_w = windows.subset(tr)
-            inner = split_windows(fit_w, (0.85, 0.15, 0.0), seed=seed, group_by=column)
-            fit_args = {"validation": fit_w.subset(inner.validation)}
-            tuned = base
-            for i, cfg in enumerate(cfgs):
-                if i or fitted:
-                    tuned = tuned.fine_tune(fit_w.subset(inner.train), train=cfg, **fit_args)
-                else:
-                    tuned = base.with_train(**asdict(cfg)).fit(fit_w.subset(inner.train), **fit_args)
-            if class_prior:
-                tuned.set_class_prior(fit_w.class_counts())
+            tuned, inner = grouped_fine_tune(base, windows.subset(tr), stages, seed=int(seed),
+                                             column=column, class_prior=class_prior)
             test_w = windows.subset(te)
             row = FoldResult(seed=int(seed), fold=k,
                              fine_tuned=_counts(tuned, test_w, vertical[te]),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from seisphase.calibration import calibrate
 from seisphase.classifier import PhaseClassifier
-from seisphase.crossval import cross_validate, vertical_only
+from seisphase.crossval import cross_validate, grouped_fine_tune, vertical_only
 from seisphase.data.npz import load_windows
 from seisphase.data.split import split_windows
 from seisphase.data.windows import Windows
@@ -191,13 +191,10 @@ def finetune_config(clf: PhaseClassifier, cfg: DemoConfig) -> TrainConfig:
 
 
 def _finetune(clf: PhaseClassifier, real: Windows, tune: TrainConfig, seed: int) -> PhaseClassifier:
-    """The final model: ``clf`` fine-tuned on the real windows (a station-grouped 15 % held out
-    to choose the epoch and fit the calibration temperature)."""
-    sp = split_windows(real, (0.85, 0.15, 0.0), seed=seed, group_by="station_id")
-    tuned = clf.fine_tune(real.subset(sp.train), train=tune, validation=real.subset(sp.validation),
-                          split_info=sp.summary())
-    tuned.set_class_prior(real.subset(sp.train).class_counts())
-    calibrate(tuned, real.subset(sp.validation))
+    """The final model: ``clf`` fine-tuned on the real windows the way the cross-validation
+    scores it; the station-grouped 15 % held out to choose the epoch also fits the temperature."""
+    tuned, split = grouped_fine_tune(clf, real, tune, seed=seed, class_prior=True)
+    calibrate(tuned, real.subset(split.validation))
     return tuned
 
 
