@@ -95,6 +95,14 @@ def _pretrained(args):
     return clf
 
 
+def _set_class_prior(args, clf, training_counts=None) -> None:
+    """Apply ``--class-prior``: numbers as given, ``data`` as ``training_counts()`` (refused
+    before training when there is none, i.e. with --stream)."""
+    prior = parse_class_prior(args.class_prior)
+    if prior is not None:
+        clf.set_class_prior(training_counts() if prior == "data" else prior)
+
+
 def _run_stream(args, clf) -> int:
     """Train from a SeisBench folder chunk by chunk: memory holds one chunk, dev and the model."""
     import numpy as np
@@ -113,9 +121,7 @@ def _run_stream(args, clf) -> int:
                    checkpoint_dir=_checkpoint_dir(out), resume=args.resume,
                    split_info={"method": "the data set's split column (streamed)",
                                "group_by": "split column", "sizes": {"validation": val.n_windows}})
-    prior = parse_class_prior(args.class_prior)
-    if prior is not None:
-        clf.set_class_prior(prior)
+    _set_class_prior(args, clf)
     calibrate(clf, val)
     truth, pred = [], []
     for chunk in iter_seisbench(path, args.chunk_size, split="test", **kw):
@@ -164,9 +170,7 @@ def run(args) -> int:
         clf.fit(data.subset(split.train), **fit_args)
     from seisphase.calibration import calibrate
 
-    prior = parse_class_prior(args.class_prior)
-    if prior is not None:
-        clf.set_class_prior(data.subset(split.train).class_counts() if prior == "data" else prior)
+    _set_class_prior(args, clf, lambda: data.subset(split.train).class_counts())
     calibrate(clf, data.subset(split.validation))
     metrics = {}
     if split.test.size:

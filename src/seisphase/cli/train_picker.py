@@ -31,7 +31,8 @@ def add_parser(sub) -> None:
     p.add_argument("--lr", type=float, help="peak learning rate (default 2e-3; 1e-3 with --init)")
     p.add_argument("--synthetic-records", type=int, default=400,
                    help="synthetic 60-s records to train on (default 400)")
-    p.add_argument("--width", type=int, default=16, help="filters of the first layer (default 16)")
+    p.add_argument("--width", type=int,
+                   help="filters of the first layer (default 16; with --init: the picker's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     p.add_argument("--quiet", action="store_true", help="no loss lines while training")
@@ -53,9 +54,9 @@ def run(args) -> int:
     lr = args.lr if args.lr is not None else (1e-3 if init else 2e-3)
     if steps < 1 or not lr > 0:
         raise ConfigError("--steps must be at least 1 and --lr positive")
-    base = init.config if init else PickerConfig(width=args.width)
-    if init and args.width != 16 and args.width != base.width:
-        raise ConfigError(f"--init keeps the picker's width ({base.width}); drop --width")
+    if init and args.width is not None and args.width != init.config.width:
+        raise ConfigError(f"--init keeps the picker's width ({init.config.width}); drop --width")
+    base = init.config if init else PickerConfig(**({} if args.width is None else {"width": args.width}))
     cfg = replace(base, max_steps=steps, lr=lr, seed=args.seed, n_traces=args.synthetic_records,
                   max_seconds=1e9)
     extra = None
