@@ -11,7 +11,7 @@ LAYERS = [
     {"features", "preprocess", "augment"},
     {"models"},
     {"training"},
-    {"classifier", "calibration", "card"},
+    {"classifier", "classifier_inputs", "classifier_io", "calibration", "card"},
     {"evaluation", "crossval", "scan", "picks", "pick_scoring", "sweep", "sweep_results", "plots",
      "plots_results", "explain", "picker"},
     {"report", "report_html", "report_run", "demo"},

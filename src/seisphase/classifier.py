@@ -6,29 +6,35 @@
 array([1., 1., ...])
 >>> clf.save("models/mlp"); PhaseClassifier.load("models/mlp") # doctest: +SKIP
 
-A saved model is a directory holding ``model.safetensors`` (weights) and ``model.json``
-(everything needed to rebuild it: architecture, feature statistics, classes, components,
-sampling rate, window length, calibration temperature, training config, seed, data
-fingerprint, split, metrics, package version). Loading never unpickles code.
+This module owns fitting (:meth:`~PhaseClassifier.fit`, fine-tuning, streamed training) and
+prediction. The saved-model format (a directory of ``model.safetensors`` and ``model.json``;
+loading never unpickles code) belongs to :mod:`seisphase.classifier_io`, to which
+:meth:`~PhaseClassifier.save` and :meth:`~PhaseClassifier.load` delegate; the helpers on the way
+in (arrays to windows, the feature extractor of a feature kind, the validation split) live in
+:mod:`seisphase.classifier_inputs`.
 """
 
 from __future__ import annotations
 
 import copy
-import json
-import platform
 from dataclasses import asdict, replace
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from seisphase import __version__
-from seisphase._atomic import atomic_directory
 from seisphase.calibration import softmax
-from seisphase.card import model_card
-from seisphase.data.split import split_windows
+
+# names imported "as" themselves are re-exported: they were first defined in this module
+from seisphase.classifier_inputs import as_windows as as_windows
+from seisphase.classifier_inputs import data_summary, train_validation
+from seisphase.classifier_inputs import extractor_from_state as extractor_from_state
+from seisphase.classifier_inputs import make_extractor as make_extractor
+from seisphase.classifier_io import CONFIG_NAME as CONFIG_NAME
+from seisphase.classifier_io import FORMAT as FORMAT
+from seisphase.classifier_io import FORMAT_VERSION as FORMAT_VERSION
+from seisphase.classifier_io import WEIGHTS_NAME as WEIGHTS_NAME
+from seisphase.classifier_io import load_model, model_config, save_model
 from seisphase.data.windows import (
     CANONICAL_COMPONENTS,
     PHASES,
@@ -36,59 +42,10 @@ from seisphase.data.windows import (
     check_components,
     concatenate,
 )
-from seisphase.errors import ConfigError, DataError, ModelFileError, NotFittedError
-from seisphase.features import FeatureConfig, FeatureExtractor
+from seisphase.errors import ConfigError, DataError, NotFittedError
+from seisphase.features import FeatureConfig
 from seisphase.models import build_model, count_parameters, model_spec
-from seisphase.training import ChunkStream, History, TrainConfig, train_network
-
-FORMAT = "seisphase-model"
-FORMAT_VERSION = 1
-WEIGHTS_NAME = "model.safetensors"
-CONFIG_NAME = "model.json"
-
-
-def make_extractor(config: FeatureConfig, components: str, sampling_rate: float):
-    """Feature extractor for ``config.kind``: spectral features or preprocessed waveforms."""
-    if config.kind == "waveform":
-        from seisphase.preprocess import WaveformPreprocessor
-
-        return WaveformPreprocessor(config, components, sampling_rate)
-    return FeatureExtractor(config, components, sampling_rate)
-
-
-def extractor_from_state(state: dict):
-    if state["config"]["kind"] == "waveform":
-        from seisphase.preprocess import WaveformPreprocessor
-
-        return WaveformPreprocessor.from_state(state)
-    return FeatureExtractor.from_state(state)
-
-
-def as_windows(x, sampling_rate: float | None = None, components: str | None = None) -> Windows:
-    """Accept :class:`Windows` or an array ``(n_windows, n_channels, n_samples)``."""
-    if isinstance(x, Windows):
-        return x
-    arr = np.asarray(x)
-    return Windows(
-        arr, None, sampling_rate or 100.0,
-        components or (CANONICAL_COMPONENTS if arr.ndim == 3 and arr.shape[1] == 3 else "Z"),
-    )
-
-
-def _train_validation(data: Windows, validation, components: str, seed: int, split_info):
-    """Training and validation windows: ``validation`` as given, or 15 % of ``data`` held out."""
-    if validation is None:
-        sp = split_windows(data, (0.85, 0.15, 0.0), seed=seed)
-        return data.subset(sp.train), data.subset(sp.validation), split_info or sp.summary()
-    val_w = as_windows(validation).with_components(components)
-    if val_w.labels is None:
-        raise DataError("validation windows need labels")
-    return data, val_w, split_info
-
-
-def _data_info(data: Windows) -> dict:
-    return {"fingerprint": data.fingerprint(), "n_windows": data.n_windows,
-            "class_counts": data.class_counts()}
+from seisphase.training import ChunkStream, TrainConfig, train_network
 
 
 class PhaseClassifier:
@@ -166,12 +123,12 @@ class PhaseClassifier:
         params, fcfg, tcfg = self._resolved()
         comps = check_components(self.components or CANONICAL_COMPONENTS)
         data = data.with_components(comps)
-        train_w, val_w, split_info = _train_validation(data, validation, comps, tcfg.seed,
-                                                       split_info)
+        train_w, val_w, split_info = train_validation(data, validation, comps, tcfg.seed,
+                                                      split_info)
         extractor = make_extractor(fcfg, comps, data.sampling_rate).fit(train_w.waveforms)
         x_train = extractor.transform(train_w.waveforms)
         return self._train(extractor, x_train, train_w.labels, val_w, data.n_samples, params,
-                           tcfg, _data_info(data), split_info, checkpoint_dir, resume)
+                           tcfg, data_summary(data), split_info, checkpoint_dir, resume)
 
     def fine_tune(self, X, y=None, *, train: TrainConfig | None = None, validation=None,
                   checkpoint_dir=None, resume=False, split_info=None) -> PhaseClassifier:
@@ -208,8 +165,8 @@ class PhaseClassifier:
         self.prepare(data.subset(np.arange(min(1, data.n_windows))))  # rate, length, components
         tcfg = train or self.train_config_
         data = data.with_components(self.components_)
-        train_w, val_w, split_info = _train_validation(data, validation, self.components_,
-                                                       tcfg.seed, split_info)
+        train_w, val_w, split_info = train_validation(data, validation, self.components_,
+                                                      tcfg.seed, split_info)
         tuned = PhaseClassifier(self.model, hidden=self.hidden, model_params=self.model_params_,
                                 features=self.extractor_.config, train=tcfg,
                                 components=self.components_, augment=self.augment,
@@ -217,7 +174,7 @@ class PhaseClassifier:
         network = copy.deepcopy(self.network_)
         tuned._train(self.extractor_, self.extractor_.transform(train_w.waveforms),
                      train_w.labels, val_w, self.n_samples_, self.model_params_, tcfg,
-                     _data_info(data), split_info, checkpoint_dir, resume, network=network)
+                     data_summary(data), split_info, checkpoint_dir, resume, network=network)
         before = self.info_.get("data") or {}
         tuned.info_["pretrained"] = {
             "sources": before.get("sources"), "fingerprint": before.get("fingerprint"),
@@ -404,99 +361,19 @@ class PhaseClassifier:
         self._check_fitted()
         return count_parameters(self.network_)
 
-    # -- persistence ---------------------------------------------------------------------
+    # -- persistence: seisphase.classifier_io ---------------------------------------------
     def to_config(self) -> dict:
-        """The JSON document saved beside the weights."""
-        self._check_fitted()
-        return {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "seisphase_version": __version__,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "model": {"name": self.model, "params": self.model_params_,
-                      "n_parameters": self.n_parameters},
-            "features": self.extractor_.state(),
-            "train": asdict(self.train_config_),
-            "augment": self.augment or {},
-            "seed": self.train_config_.seed,
-            "classes": list(self.classes_),
-            "components": self.components_,
-            "sampling_rate": self.sampling_rate_,
-            "n_samples": self.n_samples_,
-            "temperature": self.temperature_,
-            "class_prior": getattr(self, "class_prior_", None),
-            "history": self.history_.to_dict(),
-            "environment": {"python": platform.python_version(), "torch": torch.__version__},
-            **self.info_,
-        }
+        """The JSON document saved beside the weights (see :mod:`seisphase.classifier_io`)."""
+        return model_config(self)
 
     def save(self, path) -> Path:
         """Write the model directory atomically; returns its path."""
-        from safetensors.torch import save_file
-
-        config = self.to_config()
-        path = Path(path)
-        with atomic_directory(path) as tmp:
-            state = {k: v.detach().contiguous() for k, v in self.network_.state_dict().items()}
-            save_file(state, str(tmp / WEIGHTS_NAME))
-            (tmp / CONFIG_NAME).write_text(json.dumps(config, indent=2, default=_json_default))
-            (tmp / "MODEL_CARD.md").write_text(model_card(config))
-        return path
+        return save_model(self, path)
 
     @classmethod
     def load(cls, path) -> PhaseClassifier:
         """Rebuild a saved model from its JSON and weights (no unpickling)."""
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-
-        path = Path(path)
-        cfg_path, w_path = path / CONFIG_NAME, path / WEIGHTS_NAME
-        if not cfg_path.exists() or not w_path.exists():
-            raise ModelFileError(
-                f"{path} is not a seisphase model directory (expected {CONFIG_NAME} and "
-                f"{WEIGHTS_NAME}); train one with 'seisphase train ... --out {path}'"
-            )
-        try:
-            cfg = json.loads(cfg_path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ModelFileError(f"{cfg_path} is corrupt (not valid JSON: {exc})") from None
-        if not isinstance(cfg, dict) or cfg.get("format") != FORMAT:
-            raise ModelFileError(f"{cfg_path} is not a seisphase model file")
-        version = cfg.get("format_version")
-        if not isinstance(version, int) or version > FORMAT_VERSION:
-            raise ModelFileError(
-                f"{path} uses model format version {version}, newer than this seisphase "
-                f"({__version__}) reads (<= {FORMAT_VERSION}); upgrade seisphase"
-            )
-        try:
-            clf = cls(cfg["model"]["name"], model_params=cfg["model"]["params"],
-                      features=FeatureConfig(**cfg["features"]["config"]),
-                      train=TrainConfig(**cfg["train"]), components=cfg["components"],
-                      augment=cfg.get("augment") or None)
-            clf.extractor_ = extractor_from_state(cfg["features"])
-            input_shape = clf.extractor_.input_shape(cfg["n_samples"])
-            clf.network_ = build_model(clf.model, input_shape, len(cfg["classes"]),
-                                       **cfg["model"]["params"])
-            state = load_file(str(w_path))
-            clf.network_.load_state_dict(state)
-        except (KeyError, TypeError, ValueError, RuntimeError, SafetensorError) as exc:
-            raise ModelFileError(f"{path} is corrupt or incomplete: {exc}") from None
-        clf.network_.eval()
-        clf.classes_ = np.array(cfg["classes"])
-        clf.components_ = cfg["components"]
-        clf.sampling_rate_ = float(cfg["sampling_rate"])
-        clf.n_samples_ = int(cfg["n_samples"])
-        clf.model_params_ = cfg["model"]["params"]
-        clf.train_config_ = clf.train
-        clf.temperature_ = float(cfg.get("temperature", 1.0))
-        clf.class_prior_ = cfg.get("class_prior")
-        clf.history_ = History.from_dict(cfg["history"])
-        clf.info_ = {"data": cfg.get("data"), "split": cfg.get("split"),
-                     "metrics": cfg.get("metrics") or {}}
-        for key in ("calibration", "pretrained"):
-            if key in cfg:
-                clf.info_[key] = cfg[key]
-        return clf
+        return load_model(cls, path)
 
     def with_train(self, **changes) -> PhaseClassifier:
         """A new unfitted classifier with the same settings and ``TrainConfig`` changes."""
@@ -506,10 +383,3 @@ class PhaseClassifier:
                                components=self.components, augment=self.augment,
                                progress=self.progress)
 
-
-def _json_default(obj):
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"cannot store {type(obj).__name__} in model.json")
