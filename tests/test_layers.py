@@ -14,7 +14,7 @@ LAYERS = [
     {"classifier", "classifier_inputs", "classifier_io", "calibration", "card"},
     {"evaluation", "crossval", "scan", "picks", "pick_scoring", "sweep", "sweep_results", "plots",
      "plots_results", "explain", "picker"},
-    {"report", "report_html", "report_run", "demo"},
+    {"report", "report_html", "report_run", "report_sections", "demo"},
     {"cli", "__main__"},
 ]
 
