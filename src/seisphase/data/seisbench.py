@@ -16,6 +16,10 @@ the labelled windows:
 Random offsets come from a generator seeded with ``(seed, trace index)``, so the windows do not
 depend on ``chunk_size``. ``seisbench`` is optional (``pip install seisphase[seisbench]``) and is
 imported inside the functions only (it imports torch).
+
+This module owns cutting windows (:func:`load_seisbench`, :func:`iter_seisbench`) and writing
+them (:func:`write_seisbench`); opening and checking a data set folder with seisbench is in
+:mod:`seisphase.data.seisbench_format`.
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +35,13 @@ import numpy as np
 import pandas as pd
 
 from seisphase._atomic import atomic_directory
+from seisphase.data.seisbench_format import (
+    ARRIVAL_COLUMN,
+    import_seisbench,
+    metadata_text,
+    open_dataset,
+    quiet,
+)
 from seisphase.data.windows import (
     CANONICAL_COMPONENTS,
     PHASES,
@@ -39,112 +49,11 @@ from seisphase.data.windows import (
     WINDOW_SAMPLES,
     Windows,
     canonical_components,
-    check_components,
     concatenate,
 )
 from seisphase.errors import ConfigError, DataFormatError, SeisphaseWarning
 
-ARRIVAL_COLUMN = re.compile(r"^trace_([PS])\w*_arrival_sample$")
-"""Metadata columns holding arrival samples; the captured letter is the phase (P or S)."""
-
 _GROUP_COLUMN = "_seisphase_block"
-
-
-def _import_seisbench():
-    try:
-        import seisbench.data as sbd
-    except ImportError:
-        raise DataFormatError(
-            "reading or writing SeisBench data sets needs the seisbench package, which is not "
-            "installed; install it with: pip install seisphase[seisbench]"
-        ) from None
-    return sbd
-
-
-@contextlib.contextmanager
-def _quiet():
-    """Hide seisbench's own deprecation noise (pandas ``inplace=``) from our users."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"seisbench\.")
-        warnings.filterwarnings("ignore", category=FutureWarning, module=r"seisbench\.")
-        yield
-
-
-def _check_folder(path: Path) -> None:
-    if not path.is_dir():
-        what = "is a file" if path.exists() else ": no such folder"
-        raise DataFormatError(f"{path}{' ' if path.exists() else ''}{what}; expected a SeisBench "
-                              f"data set folder holding metadata.csv and waveforms.hdf5")
-    has = {name: (path / name).is_file() for name in ("metadata.csv", "waveforms.hdf5")}
-    if has["metadata.csv"] != has["waveforms.hdf5"]:
-        there, missing = sorted(has, key=has.get, reverse=True)
-        raise DataFormatError(f"{path} has {there} but no {missing}; copy {missing} next to it")
-    if not has["metadata.csv"] and not any(path.glob("metadata*.csv")):
-        raise DataFormatError(
-            f"{path} holds no metadata.csv and waveforms.hdf5; expected a SeisBench-format data set"
-        )
-
-
-def _check_columns(path: Path) -> None:
-    for meta_file in sorted(path.glob("metadata*.csv")):
-        try:
-            columns = list(pd.read_csv(meta_file, nrows=0).columns)
-        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise DataFormatError(f"{meta_file} is not a readable CSV file: {exc}") from None
-        if "trace_name" not in columns:
-            raise DataFormatError(
-                f"{meta_file} has no trace_name column (found: {', '.join(columns[:8]) or 'none'}"
-                f"); SeisBench metadata needs trace_name to find each waveform"
-            )
-        if not any(ARRIVAL_COLUMN.match(c) for c in columns):
-            raise DataFormatError(
-                f"{meta_file} has no arrival column; expected at least one column like "
-                f"trace_P_arrival_sample or trace_Sg_arrival_sample (pick sample per trace)"
-            )
-
-
-def _open(path, *, components, sampling_rate, split):
-    """Open the data set with SeisBench, output component order ``"ZNE"``, optional split."""
-    sbd = _import_seisbench()
-    path = Path(path)
-    _check_folder(path)
-    _check_columns(path)
-    try:
-        with _quiet():
-            ds = sbd.WaveformDataset(
-                path, sampling_rate=sampling_rate, component_order=CANONICAL_COMPONENTS,
-                dimension_order="NCW", cache=None, missing_components="pad",
-                resample_zerophase=True,
-            )
-    except (OSError, ValueError, KeyError, pd.errors.ParserError) as exc:
-        raise DataFormatError(
-            f"{path} is not a readable SeisBench data set (corrupt or truncated HDF5 or CSV?): "
-            f"{' '.join(str(exc).split())}"
-        ) from None
-    meta = ds.metadata
-    if components is not None:
-        meta["trace_component_order"] = check_components(components)
-    order = meta.get("trace_component_order")
-    if order is None or order.isna().any():
-        raise DataFormatError(
-            f"{path} does not say its component order (no data_format/component_order nor "
-            f"trace_component_order column); pass components, e.g. components='ENZ'"
-        )
-    meta["trace_component_order"] = [canonical_components(str(c)) for c in order]
-    ds.component_order = CANONICAL_COMPONENTS  # rebuild the mapping from the (new) orders
-    if meta["trace_sampling_rate_hz"].isna().any():
-        raise DataFormatError(
-            f"{path} does not say its sampling rate; add a trace_sampling_rate_hz column "
-            f"(or data_format/sampling_rate in the HDF5 file)"
-        )
-    if split is not None:
-        if "split" not in meta.columns:
-            raise ConfigError(f"split={split!r} asked for, but {path} has no split column")
-        found = sorted(meta["split"].dropna().astype(str).unique())
-        if split not in found:
-            raise ConfigError(f"split {split!r} not in {path}; its splits are {found}")
-        ds.filter((meta["split"] == split).to_numpy(), inplace=True)
-    return ds
 
 
 def _cut_trace(wave, row, arrival_cols, rng, *, window_samples, noise_per_trace, noise_gap):
@@ -178,15 +87,8 @@ def _cut_trace(wave, row, arrival_cols, rng, *, window_samples, noise_per_trace,
     return cuts, skipped
 
 
-def _text(value) -> str:
-    """Metadata value as text; missing (None / NaN) → ``""``."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    return str(value)
-
-
 def _station_id(row) -> str:
-    parts = [_text(row.get("station_network_code")), _text(row.get("station_code"))]
+    parts = [metadata_text(row.get("station_network_code")), metadata_text(row.get("station_code"))]
     return ".".join(p for p in parts if p)
 
 
@@ -200,9 +102,9 @@ def _prepare(path, chunk_size, *, components, window_samples, sampling_rate, noi
             f"{noise_min_distance_s}"
         )
     rate = float(sampling_rate)
-    ds = _open(path, components=components, sampling_rate=rate, split=split)
+    ds = open_dataset(path, components=components, sampling_rate=rate, split=split)
     ds.metadata[_GROUP_COLUMN] = np.arange(len(ds.metadata)) // chunk_size
-    with _quiet():
+    with quiet():
         ds.grouping = _GROUP_COLUMN
     cut = {"window_samples": window_samples, "noise_per_trace": noise_per_trace,
            "noise_gap": int(round(noise_min_distance_s * rate))}
@@ -219,7 +121,7 @@ def _generate(path, ds, cut, rate, seed, counts) -> Iterator[Windows]:
     trace_index = 0
     for group in range(len(ds.groups)):
         try:
-            with _quiet():
+            with quiet():
                 waves, rows = ds.get_group_samples(group)
         except (OSError, KeyError, ValueError) as exc:
             raise DataFormatError(
@@ -243,10 +145,11 @@ def _generate(path, ds, cut, rate, seed, counts) -> Iterator[Windows]:
                 pieces.append(piece)
                 labels.append(label)
                 records.append({
-                    "trace_name": _text(row.get("trace_name_original")) or _text(row["trace_name"]),
-                    "station_id": _station_id(row), "event_id": _text(row.get("source_id")),
+                    "trace_name": (metadata_text(row.get("trace_name_original"))
+                                   or metadata_text(row["trace_name"])),
+                    "station_id": _station_id(row), "event_id": metadata_text(row.get("source_id")),
                     "pick_sample": pick, "win_start": start, "vertical_only": vertical_only,
-                    **({"split": _text(row["split"])} if has_split else {}),
+                    **({"split": metadata_text(row["split"])} if has_split else {}),
                 })
         if pieces:
             yield Windows(np.stack(pieces).astype(np.float32, copy=False), np.array(labels),
@@ -398,7 +301,7 @@ def write_seisbench(windows: Windows, path: str | os.PathLike) -> Path:
         ``path``. Metadata ``split``, ``station_id`` (→ ``station_network_code`` +
         ``station_code``) and ``event_id`` (→ ``source_id``) are kept.
     """
-    sbd = _import_seisbench()
+    sbd = import_seisbench()
     comps = canonical_components(windows.components)
     if set(CANONICAL_COMPONENTS) <= set(comps):
         windows = windows.with_components(CANONICAL_COMPONENTS)
@@ -407,7 +310,7 @@ def write_seisbench(windows: Windows, path: str | os.PathLike) -> Path:
                else windows.metadata.to_dict("records"))
     centre = windows.n_samples // 2
     path = Path(path)
-    with atomic_directory(path) as tmp, contextlib.redirect_stderr(io.StringIO()), _quiet():
+    with atomic_directory(path) as tmp, contextlib.redirect_stderr(io.StringIO()), quiet():
         # redirect_stderr: silence the writer's tqdm bar; errors still propagate.
         with sbd.WaveformDataWriter(tmp / "metadata.csv", tmp / "waveforms.hdf5") as writer:
             writer.data_format = {"dimension_order": "CW", "component_order": comps,
@@ -431,10 +334,10 @@ def _trace_row(windows, rec: dict, i, comps, centre) -> dict:
     row["trace_label"] = phase
     row["trace_category"] = {"P": "earthquake", "S": "earthquake", "N": "noise"}.get(phase, "")
     if "split" in rec:
-        row["split"] = _text(rec["split"])
-    if _text(rec.get("station_id")):
-        net, _, sta = _text(rec["station_id"]).rpartition(".")
+        row["split"] = metadata_text(rec["split"])
+    if metadata_text(rec.get("station_id")):
+        net, _, sta = metadata_text(rec["station_id"]).rpartition(".")
         row["station_network_code"], row["station_code"] = net, sta
     if "event_id" in rec:
-        row["source_id"] = _text(rec["event_id"])
+        row["source_id"] = metadata_text(rec["event_id"])
     return row
