@@ -47,10 +47,10 @@ COMPONENTS = "ZNE"
 AUGMENT = {"shift": 20, "polarity": 0.5, "rotate": 1.0, "dropout": 0.15}
 
 
-def cnn(width: float, train: TrainConfig) -> PhaseClassifier:
+def cnn(width: float, train: TrainConfig, vertical_fraction: float = AUGMENT["dropout"]) -> PhaseClassifier:
     return PhaseClassifier("cnn", model_params={"width": width}, components=COMPONENTS,
                            features=FeatureConfig(kind="waveform", preprocess={"normalize": "peak"}),
-                           train=train, augment=AUGMENT)
+                           train=train, augment={**AUGMENT, "dropout": vertical_fraction})
 
 
 def pretrained(seed: int, args) -> PhaseClassifier:
@@ -58,7 +58,9 @@ def pretrained(seed: int, args) -> PhaseClassifier:
     from seisphase.data.synthetic import make_synthetic
 
     path = CACHE / (f"cnn_pretrained_n{args.pretrain}_e{args.pretrain_epochs}_w{args.width:g}"
-                    f"_lr{args.pretrain_lr:g}_seed{seed}")
+                    f"_lr{args.pretrain_lr:g}"
+                    + (f"_vo{args.vertical_fraction:g}" if args.vertical_fraction != AUGMENT["dropout"] else "")
+                    + f"_seed{seed}")
     if (path / "model.json").exists():
         return PhaseClassifier.load(path)
     syn = make_synthetic(args.pretrain, seed=1000 + seed)
@@ -67,7 +69,7 @@ def pretrained(seed: int, args) -> PhaseClassifier:
                       lr=args.pretrain_lr, weight_decay=1e-2, one_cycle=True,
                       class_weighted=True, patience=None, seed=seed)
     t0 = time.perf_counter()
-    clf = cnn(args.width, cfg).fit(syn, validation=val)
+    clf = cnn(args.width, cfg, args.vertical_fraction).fit(syn, validation=val)
     print(f"  pre-trained seed {seed}: {args.pretrain} synthetic windows x "
           f"{args.pretrain_epochs} epochs in {time.perf_counter() - t0:.0f} s; synthetic "
           f"validation accuracy per epoch {[round(a, 3) for a in clf.history_.val_accuracy]}",
@@ -100,6 +102,9 @@ def main(argv=None) -> int:
                     help="re-target each fine-tuned model to the class mix of its fine-tuning "
                          "windows (use with --class-weighted)")
     ap.add_argument("--width", type=float, default=1.0)
+    ap.add_argument("--vertical-fraction", type=float, default=AUGMENT["dropout"],
+                    help="fraction of each training batch made vertical-only (channel dropout), "
+                         "in pre-training and fine-tuning")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", help="write the per-fold results and summaries here")
     args = ap.parse_args(argv)
@@ -116,7 +121,7 @@ def main(argv=None) -> int:
         if args.pretrain > 0:
             base = pretrained(seed, args)
         else:  # real data only: an unfitted model is trained from scratch per fold
-            base = cnn(args.width, tune)
+            base = cnn(args.width, tune, args.vertical_fraction)
         if args.pretrain_only:
             continue
 

@@ -164,3 +164,18 @@ def test_cnn_saliency_and_occlusion_point_at_the_burst_on_z(data):
     assert occ[0, 8:11].min() > 5 * np.abs(occ[0, :5]).max()  # segments 160–240 vs 0–120
     with pytest.raises(ConfigError, match="for the cnn use occlusion or saliency"):
         spectral_importance(cnn, test)
+
+
+
+def test_explanations_score_the_model_as_it_predicts_with_a_class_prior(linear, data, tmp_path):
+    """A class prior shifts the logits: what the explanations score must be predict_proba's
+    probabilities, not the bare network's."""
+    from seisphase.explain import _log_proba
+
+    windows = data[1]
+    plain = PhaseClassifier.load(linear.save(tmp_path / "m"))
+    shifted = PhaseClassifier.load(tmp_path / "m").set_class_prior([0.6, 0.1, 0.3])
+    for clf in (plain, shifted):
+        np.testing.assert_allclose(np.exp(_log_proba(clf, clf.prepare(windows))),
+                                   clf.predict_proba(windows), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(shifted.predict_proba(windows), plain.predict_proba(windows), atol=1e-3)

@@ -287,9 +287,16 @@ class PhaseClassifier:
         offsets when :meth:`set_class_prior` was used."""
         inputs = torch.as_tensor(self.prepare(X))
         self.network_.eval()
-        out = torch.cat([self.network_(xb) for xb in inputs.split(batch_size)]).numpy()
+        return torch.cat([self.forward_inputs(xb) for xb in inputs.split(batch_size)]).numpy()
+
+    def forward_inputs(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Logits of prepared inputs (:meth:`prepare`): the network's outputs plus the
+        class-prior offsets; differentiable (explanations take gradients through it)."""
+        out = self.network_(inputs)
         prior = getattr(self, "class_prior_", None)
-        return out if prior is None else out + np.asarray(prior["offsets"], dtype=out.dtype)
+        if prior is None:
+            return out
+        return out + torch.as_tensor(prior["offsets"], dtype=out.dtype)
 
     def set_class_prior(self, prior) -> PhaseClassifier:
         """Re-target the model to data whose classes occur with frequencies ``prior``.

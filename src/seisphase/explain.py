@@ -69,8 +69,8 @@ def spectral_layout(classifier) -> tuple[str, np.ndarray, int]:
 @torch.no_grad()
 def _log_proba(classifier, inputs: np.ndarray, batch_size: int = 4096) -> np.ndarray:
     """Calibrated log-probabilities from model inputs (features or preprocessed waveforms)."""
-    net = classifier.network_.eval()
-    out = [torch.log_softmax(net(xb).double() / classifier.temperature_, dim=1)
+    classifier.network_.eval()
+    out = [torch.log_softmax(classifier.forward_inputs(xb).double() / classifier.temperature_, dim=1)
            for xb in torch.as_tensor(inputs).split(batch_size)]
     return torch.cat(out).numpy()
 
@@ -236,12 +236,12 @@ def saliency(classifier, windows, *, labels=None, batch_size: int = 256) -> np.n
     data = as_windows(windows, classifier.sampling_rate_)
     y = torch.as_tensor(_targets(classifier, data, labels))
     inputs = torch.as_tensor(classifier.prepare(data))
-    net = classifier.network_.eval()
+    classifier.network_.eval()
     out = []
     with torch.enable_grad():
         for xb, yb in zip(inputs.split(batch_size), y.split(batch_size), strict=True):
             xb = xb.clone().requires_grad_(True)
-            p = torch.softmax(net(xb) / classifier.temperature_, dim=1)
+            p = torch.softmax(classifier.forward_inputs(xb) / classifier.temperature_, dim=1)
             # Windows are independent in eval mode: the gradient of the sum is per window.
             (grad,) = torch.autograd.grad(p[torch.arange(len(yb)), yb].sum(), xb)
             out.append(grad.abs())
