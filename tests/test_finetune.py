@@ -210,3 +210,31 @@ def test_cli_class_prior(tmp_path, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and match in err[0]
         assert not (tmp_path / "bad").exists()
+
+
+def test_augment_options_from_text_are_typed_and_checked():
+    from seisphase.augment import AugmentConfig
+
+    cfg = AugmentConfig.from_text("dropout=0.5, shift=10,renormalize=std")
+    assert (cfg.dropout, cfg.shift, cfg.renormalize) == (0.5, 10, "std")
+    assert isinstance(cfg.shift, int) and cfg.polarity == AugmentConfig().polarity
+    assert AugmentConfig.from_text("") == AugmentConfig() == AugmentConfig.from_text(None)
+    for bad, words in (("dropuot=0.5", "key=value"), ("dropout", "key=value"),
+                       ("dropout=half", "needs a float"), ("dropout=1.5", "probability")):
+        with pytest.raises(ConfigError, match=words):
+            AugmentConfig.from_text(bad)
+
+
+def test_cli_augment_overrides_are_recorded_and_apply_to_fine_tuning(tmp_path, capsys):
+    data = save_windows(tmp_path / "a.npz", toy_windows(90, seed=1))
+    q = ["--epochs", "1", "--quiet", "--model", "cnn", "--width", "0.125"]
+    assert main(["train", str(data), *q, "--augment", "--out", str(tmp_path / "base")]) == 0
+    assert json.loads((tmp_path / "base" / "model.json").read_text())["augment"]["dropout"] == 0.15
+    assert main(["train", str(data), "--init", str(tmp_path / "base"), "--epochs", "1", "--quiet",
+                 "--augment", "dropout=0.5,shift=5", "--out", str(tmp_path / "tuned")]) == 0
+    aug = json.loads((tmp_path / "tuned" / "model.json").read_text())["augment"]
+    assert (aug["dropout"], aug["shift"], aug["rotate"]) == (0.5, 5, 1.0)
+    capsys.readouterr()
+    assert main(["train", str(data), *q, "--augment", "gain=lots", "--out", str(tmp_path / "bad")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "gain" in err[0] and not (tmp_path / "bad").exists()

@@ -118,6 +118,28 @@ class AugmentConfig:
             raise ConfigError(f"unknown augment option(s) {unknown}; valid: {sorted(valid)}")
         return cls(**options)
 
+    @classmethod
+    def from_text(cls, text: str | None) -> AugmentConfig:
+        """Build from ``"key=value,key=value"`` (the CLI's ``--augment``); empty: defaults.
+
+        Values are converted to each option's type (``dropout=0.5,shift=10,renormalize=std``).
+        """
+        options = {}
+        types = {f.name: type(f.default) for f in fields(cls)}
+        for item in filter(None, (part.strip() for part in (text or "").split(","))):
+            key, sep, value = item.partition("=")
+            key = key.strip().replace("-", "_")
+            if not sep or key not in types:
+                raise ConfigError(f"--augment takes key=value pairs separated by commas (keys: "
+                                  f"{', '.join(types)}), got {item!r}")
+            try:
+                options[key] = types[key](value.strip()) if types[key] is not int \
+                    else int(float(value))
+            except ValueError:
+                raise ConfigError(f"augment option {key!r} needs a {types[key].__name__}, "
+                                  f"got {value.strip()!r}") from None
+        return cls.from_dict(options)
+
     def to_dict(self) -> dict:
         return asdict(self)
 

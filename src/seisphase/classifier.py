@@ -130,8 +130,9 @@ class PhaseClassifier:
         return self._train(extractor, x_train, train_w.labels, val_w, data.n_samples, params,
                            tcfg, data_summary(data), split_info, checkpoint_dir, resume)
 
-    def fine_tune(self, X, y=None, *, train: TrainConfig | None = None, validation=None,
-                  checkpoint_dir=None, resume=False, split_info=None) -> PhaseClassifier:
+    def fine_tune(self, X, y=None, *, train: TrainConfig | None = None, augment=None,
+                  validation=None, checkpoint_dir=None, resume=False,
+                  split_info=None) -> PhaseClassifier:
         """A new classifier that starts from this one's weights and trains on ``X``.
 
         What was learnt before is kept as it is: the architecture, the component order and
@@ -150,6 +151,9 @@ class PhaseClassifier:
             Settings of the fine-tuning (default: those of the pre-training). Typical:
             a few tens of epochs at a lower learning rate, ``trainable="head"`` for a few
             hundred windows.
+        augment : dict, optional
+            Augmentation of the fine-tuning (:class:`~seisphase.augment.AugmentConfig`
+            options; default: the pre-training's), recorded in the new model.
 
         Examples
         --------
@@ -169,7 +173,8 @@ class PhaseClassifier:
                                                       tcfg.seed, split_info)
         tuned = PhaseClassifier(self.model, hidden=self.hidden, model_params=self.model_params_,
                                 features=self.extractor_.config, train=tcfg,
-                                components=self.components_, augment=self.augment,
+                                components=self.components_,
+                                augment=self.augment if augment is None else augment,
                                 progress=self.progress)
         network = copy.deepcopy(self.network_)
         tuned._train(self.extractor_, self.extractor_.transform(train_w.waveforms),

@@ -34,9 +34,10 @@ def add_train_args(p) -> None:
                    help="CNN input bandpass in Hz (GPD used 3 20)")
     g.add_argument("--normalize", choices=("peak", "std", "none"),
                    help="CNN input normalisation per window (default peak)")
-    g.add_argument("--augment", action="store_true",
+    g.add_argument("--augment", nargs="?", const="", metavar="KEY=VALUE,...",
                    help="CNN training augmentation: time shifts, polarity flips, rotation of the "
-                        "horizontals, vertical-only dropout (the recorded defaults)")
+                        "horizontals, vertical-only dropout; alone: the defaults, or override "
+                        "some, e.g. --augment dropout=0.5,shift=10 (recorded in the model file)")
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=int, default=100, help="maximum epochs (default 100)")
     g.add_argument("--batch-size", type=int, default=32, help="windows per step (default 32, the lab's)")
@@ -91,13 +92,7 @@ def classifier_from_args(args, progress: bool):
     features = FeatureConfig(kind=kind, fmax=args.fmax, components=args.features_components,
                              preprocess=preprocess)
     train = train_config_from_args(args)
-    augment = None
-    if args.augment:
-        from dataclasses import asdict
-
-        from seisphase.augment import AugmentConfig
-
-        augment = asdict(AugmentConfig())
+    augment = augment_from_args(args)
     params = {}
     if args.width is not None:
         params["width"] = args.width
@@ -106,6 +101,15 @@ def classifier_from_args(args, progress: bool):
         train=train, components=args.model_components, augment=augment,
         progress=progress,
     )
+
+
+def augment_from_args(args) -> dict | None:
+    """``--augment``: None when absent, else the options as a JSON dict (defaults + overrides)."""
+    if args.augment is None:
+        return None
+    from seisphase.augment import AugmentConfig
+
+    return AugmentConfig.from_text(args.augment).to_dict()
 
 
 def parse_class_prior(text: str | None):

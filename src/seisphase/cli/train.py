@@ -9,6 +9,7 @@ from pathlib import Path
 from seisphase.cli._common import (
     add_components_arg,
     add_train_args,
+    augment_from_args,
     classifier_from_args,
     parse_class_prior,
     train_config_from_args,
@@ -34,7 +35,7 @@ def add_parser(sub) -> None:
     p.add_argument("--init", metavar="MODEL_DIR",
                    help="fine-tune this trained model instead of starting from random weights: "
                         "its architecture, components and input pipeline are kept (model and "
-                        "feature options are then not allowed); the training options apply")
+                        "feature options are then not allowed); the training options (and --augment) apply")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--stream", action="store_true",
                    help="stream a SeisBench data set in chunks (larger than memory); uses its "
@@ -71,7 +72,7 @@ def _finish(args, clf, metrics: dict, split=None) -> None:
 
 # Options that define a new model; with --init the model file defines them.
 _MODEL_OPTIONS = ("model", "hidden", "width", "model_components", "features",
-                  "features_components", "bandpass", "normalize", "augment")
+                  "features_components", "bandpass", "normalize")
 
 
 def _pretrained(args):
@@ -79,7 +80,7 @@ def _pretrained(args):
     from seisphase.classifier import PhaseClassifier
     from seisphase.errors import ConfigError
 
-    defaults = {"model": "mlp", "augment": False}
+    defaults = {"model": "mlp"}
     given = [name for name in _MODEL_OPTIONS
              if getattr(args, name, None) not in (None, defaults.get(name))]
     if args.fmax != 20.0:
@@ -165,7 +166,8 @@ def run(args) -> int:
                     checkpoint_dir=_checkpoint_dir(Path(args.out)), resume=args.resume,
                     split_info=split.summary())
     if args.init:
-        clf = clf.fine_tune(data.subset(split.train), train=train_config_from_args(args), **fit_args)
+        clf = clf.fine_tune(data.subset(split.train), train=train_config_from_args(args),
+                            augment=augment_from_args(args), **fit_args)
     else:
         clf.fit(data.subset(split.train), **fit_args)
     from seisphase.calibration import calibrate
