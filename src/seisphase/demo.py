@@ -74,7 +74,9 @@ def model_zoo(cfg: DemoConfig) -> dict[str, PhaseClassifier]:
         zoo["cnn (GPD)" if cfg.cnn_width == 1 else f"cnn (GPD x{cfg.cnn_width:g})"] = PhaseClassifier(
             "cnn", model_params={"width": cfg.cnn_width},
             features=FeatureConfig(kind="waveform", preprocess={"normalize": "peak"}),
-            train=cnn_train, augment=asdict(AugmentConfig()))
+            # Half of each batch vertical-only: a quarter of the real windows come from
+            # single-component stations (benchmarks/cnn_real_cv.py --vertical-fraction 0.5).
+            train=cnn_train, augment=asdict(AugmentConfig(dropout=0.5)))
     return zoo
 
 
