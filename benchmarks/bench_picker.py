@@ -18,7 +18,7 @@ false picks per hour. STA/LTA (P only) on the same records for reference.
 **Pick quality, synthetic.** Held-out synthetic continuous records (another seed), thresholds
 from the picker's config.
 
-**Fine-tuned on real records** (``--cross-fit --finetune-steps N``): what ``seisphase
+**Fine-tuned on real records** (``--cross-fit [--finetune-steps N]``): what ``seisphase
 train-picker --init PICKER --waveforms ... --picks ...`` does, station-grouped: the picker is
 fine-tuned on one half of the stations' records (cut by
 :func:`~seisphase.data.continuous_records.records_from_waveforms`, mixed with synthetic crops,
@@ -45,7 +45,6 @@ from bench_scan import station_hours, time_seisbench  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = ROOT / "tests" / "data" / "real_dev_continuous"
-THRESHOLDS = np.round(np.arange(0.1, 0.96, 0.05), 2)
 
 
 def time_scan(stream, picker, stride: int) -> float:
@@ -82,32 +81,20 @@ def _scan_all(streams, picker, stride):
     return [scan(st, picker, stride=stride)[0] for st in streams]
 
 
-def _picks(probs_list, tp, ts):
-    from seisphase.picks import extract_picks, picks_to_dataframe
-
-    return picks_to_dataframe([q for probs in probs_list for q in extract_picks(probs, tp, ts)])
-
-
-def _best_threshold(probs_list, reference, hours, phase):
-    from seisphase.pick_scoring import match_picks
-
-    f1 = [match_picks(_picks(probs_list, t, t), reference, 0.5, hours)[phase]["f1"] for t in THRESHOLDS]
-    return float(THRESHOLDS[int(np.nanargmax(f1))])
-
-
 def quality_real(picker, args) -> dict:
     import obspy
     import pandas as pd
 
     from seisphase.pick_scoring import format_scores, match_picks, stalta_picks
+    from seisphase.picker_crossfit import best_threshold, picks_at, station_halves
     from seisphase.picks import picks_to_dataframe
 
     reference = pd.read_csv(RECORDS / "picks.csv")
     files = sorted(reference["file"].unique())
     streams = [obspy.read(str(RECORDS / f)) for f in files]
-    sta_of = {f: ".".join(f.split("/")[-1].split("_")[:2]) for f in files}
-    stations = sorted(set(sta_of.values()))
-    half = {s: i % 2 for i, s in enumerate(stations)}
+    sta_of = {f: f"{st[0].stats.network}.{st[0].stats.station}" for f, st in zip(files, streams, strict=True)}
+    half = station_halves(sta_of.values())
+    stations = sorted(half)
     hours = [sum(st[0].stats.npts / 360000 for f, st in zip(files, streams, strict=True)
                  if half[sta_of[f]] == h) for h in (0, 1)]
     t = time.perf_counter()
@@ -121,10 +108,10 @@ def quality_real(picker, args) -> dict:
         fit = [p for f, p in zip(files, probs, strict=True) if half[sta_of[f]] == h]
         test = [p for f, p in zip(files, probs, strict=True) if half[sta_of[f]] != h]
         ref_fit = reference[ref_key.map(half) == h]
-        tp = _best_threshold(fit, ref_fit, hours[h], "P")
-        ts = _best_threshold(fit, ref_fit, hours[h], "S")
+        tp = best_threshold(fit, ref_fit, hours[h], "P")
+        ts = best_threshold(fit, ref_fit, hours[h], "S")
         chosen[1 - h] = (tp, ts)
-        tables.append(_picks(test, tp, ts))
+        tables.append(picks_at(test, tp, ts))
     print("thresholds (P, S) chosen on the other half: "
           + ", ".join(f"half {h}: {chosen[h]}" for h in (0, 1)))
     picks = pd.concat(tables, ignore_index=True)
@@ -138,66 +125,33 @@ def quality_real(picker, args) -> dict:
     return out
 
 
-def quality_real_crossfit(args, base=None) -> dict:
-    """Train on synthetic + one station half's real records (or fine-tune ``base`` on them with
-    ``--finetune-steps``), pick the other half; swap."""
-    from dataclasses import replace
-
-    import obspy
+def quality_real_crossfit(args, base) -> dict:
+    """Fine-tune ``base`` on one station half's real records, pick the other half; swap
+    (:func:`seisphase.picker_crossfit.cross_fit_picker`)."""
     import pandas as pd
 
-    from seisphase.data.continuous_records import records_from_waveforms
-    from seisphase.pick_scoring import format_scores, match_picks
-    from seisphase.picker import PickerConfig, train_picker
+    from seisphase.pick_scoring import format_scores
+    from seisphase.picker_crossfit import cross_fit_picker
 
     reference = pd.read_csv(RECORDS / "picks.csv")
-    files = sorted(reference["file"].unique())
-    sta_of = {f: ".".join(f.split("/")[-1].split("_")[:2]) for f in files}
-    half = {s: i % 2 for i, s in enumerate(sorted(set(sta_of.values())))}
-    ref_key = reference.network + "." + reference.station
-    tables, hours_all = [], 0.0
-    for h in (0, 1):
-        train_files = [f for f in files if half[sta_of[f]] == h]
-        test_files = [f for f in files if half[sta_of[f]] != h]
-        traces, table, _ = records_from_waveforms([str(RECORDS / f) for f in train_files],
-                                                  reference[reference.file.isin(train_files)])
-        if args.finetune_steps:  # start from the synthetic picker, a short run with real records
-            picker = train_picker(
-                replace(base.config, max_steps=args.finetune_steps, lr=args.finetune_lr, seed=h,
-                        max_seconds=1e9, **json.loads(args.config)),
-                extra=(traces, table), extra_fraction=args.real_fraction, init=base)
-        else:
-            picker = train_picker(PickerConfig(**{"max_steps": args.train_steps,
-                                                  **json.loads(args.config), "seed": h}),
-                                  extra=(traces, table), extra_fraction=args.real_fraction)
-        fit_probs = _scan_all([obspy.read(str(RECORDS / f)) for f in train_files], picker, args.stride)
-        test_streams = [obspy.read(str(RECORDS / f)) for f in test_files]
-        test_probs = _scan_all(test_streams, picker, args.stride)
-        hours = [sum(obspy.read(str(RECORDS / f))[0].stats.npts / 360000 for f in fs)
-                 for fs in (train_files, test_files)]
-        ref_fit = reference[ref_key.map(half) == h]
-        tp = _best_threshold(fit_probs, ref_fit, hours[0], "P")
-        ts = _best_threshold(fit_probs, ref_fit, hours[0], "S")
-        print(f"half {h}: trained {picker.history_['steps']} steps; thresholds (P, S) = ({tp}, {ts}) "
-              f"chosen on the training half; scoring {len(test_files)} records of the other half")
-        tables.append(_picks(test_probs, tp, ts))
-        hours_all += hours[1]
-    picks = pd.concat(tables, ignore_index=True)
-    out = {}
-    for tol in (0.5, 0.1):
-        out[tol] = match_picks(picks, reference, tol, hours_all)
-        print(format_scores(out[tol], f"\npicknet cross-fitted on real records, tolerance {tol} s"))
-    return out
+    files = [RECORDS / f for f in sorted(reference["file"].unique())]
+    result = cross_fit_picker(files, reference, base, steps=args.finetune_steps,
+                              lr=args.finetune_lr, real_fraction=args.real_fraction,
+                              stride=args.stride, progress=print)
+    for tol, scores in result.scores.items():
+        print(format_scores(scores, f"\npicknet cross-fitted on real records, tolerance {tol} s"))
+    return result.scores
 
 
 def quality_synthetic(picker, args) -> dict:
     from seisphase.data.continuous_synthetic import make_continuous
     from seisphase.pick_scoring import format_scores, match_picks
+    from seisphase.picker_crossfit import picks_at
     from seisphase.scan import scan
 
     stream, reference = make_continuous(args.synthetic_traces, 120.0, seed=12345, as_stream=True)
     probs, report = scan(stream, picker, stride=args.stride)
-    picks = _picks([probs], picker.config.threshold_p, picker.config.threshold_s)
+    picks = picks_at([probs], picker.config.threshold_p, picker.config.threshold_s)
     print(f"\nsynthetic continuous: {args.synthetic_traces} records x 120 s ({report['hours']:.2f} h), "
           f"{len(reference)} picks, thresholds {picker.config.threshold_p}, {picker.config.threshold_s}")
     out = {}
@@ -217,12 +171,12 @@ def main(argv=None) -> int:
     p.add_argument("--stride", type=int, default=4, help="scan stride for the quality part")
     p.add_argument("--synthetic-traces", type=int, default=100)
     p.add_argument("--cross-fit", action="store_true",
-                   help="also train on one station half's real records and score the other")
-    p.add_argument("--real-fraction", type=float, default=0.3)
-    p.add_argument("--finetune-steps", type=int, default=0,
-                   help="with --cross-fit: fine-tune the picker for this many steps instead of "
-                        "training a new one")
-    p.add_argument("--finetune-lr", type=float, default=5e-4)
+                   help="also fine-tune the picker on one station half's real records and score "
+                        "the other (and swap)")
+    p.add_argument("--real-fraction", type=float, default=0.7,
+                   help="with --cross-fit: share of real crops per batch")
+    p.add_argument("--finetune-steps", type=int, default=1500, help="with --cross-fit")
+    p.add_argument("--finetune-lr", type=float, default=1e-3, help="with --cross-fit")
     p.add_argument("--config", default="{}",
                    help='PickerConfig overrides as JSON, e.g. \'{"pick_weight": 2, "max_seconds": 1e9}\'')
     p.add_argument("--no-seisbench", action="store_true")

@@ -30,6 +30,13 @@ def test_quick_demo_writes_every_promised_file(quick_demo, tmp_path, capsys):
     assert cfg["data"]["n_windows"] < 394 and cfg["class_prior"]["training"] == [1 / 3] * 3
     cv = best_row["real_dev_finetuned_cv"]
     assert len(cv["folds"]) == 5 and cv["summary"]["fine_tuned"]["all"]["windows"] == 394
+    # picks on the real records: synthetic-only picker, STA/LTA and the station cross-fit
+    scores = json.loads((out / "scan" / "scores.json").read_text())
+    for key in ("real", "real_stalta", "real_crossfit"):
+        assert scores[key]["0.5"]["P"]["n_reference"] == 92
+    assert set(scores["real_crossfit_thresholds"]) == {"half 0", "half 1"}
+    assert (out / "scan" / "real_crossfit_picks.csv").exists()
+    assert (out / "scan" / "real_crossfit_picks.xml").exists()
     # the best model works with the CLI directly
     assert main(["evaluate", str(out / "models" / "best"), "synthetic:60:9", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)

@@ -13,7 +13,7 @@ LAYERS = [
     {"training"},
     {"classifier", "classifier_inputs", "classifier_io", "calibration", "card"},
     {"evaluation", "crossval", "scan", "picks", "pick_scoring", "sweep", "sweep_results", "plots",
-     "plots_results", "explain", "picker", "picker_model"},
+     "plots_results", "explain", "picker", "picker_model", "picker_crossfit"},
     {"report", "report_html", "report_run", "report_sections", "demo"},
     {"cli", "__main__"},
 ]
