@@ -10,7 +10,7 @@ LAYERS = [
     {"errors", "_atomic", "data"},
     {"features", "preprocess", "augment"},
     {"models"},
-    {"training"},
+    {"training", "training_config"},
     {"classifier", "classifier_inputs", "classifier_io", "calibration", "card"},
     {"evaluation", "crossval", "scan", "picks", "pick_scoring", "sweep", "sweep_results", "plots",
      "plots_results", "explain", "picker", "picker_model", "picker_crossfit"},

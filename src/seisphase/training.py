@@ -4,6 +4,11 @@ The lab re-batches through a Python ``DataLoader`` + ``SubsetRandomSampler`` eac
 spends most of its time collating single samples. Here the whole training set is one tensor;
 each epoch draws one seeded permutation and slices contiguous batches from the shuffled copy,
 so there is no per-sample Python work.
+
+This module owns the loop (:func:`train_network`), the head-only freezing
+(:func:`head_module`), the optimiser, validation loss and checkpoints. The settings and records
+it works with (:class:`TrainConfig`, :class:`ChunkStream`, :class:`History`, ``OPTIMIZERS``,
+``TRAINABLE``) live in :mod:`seisphase.training_config` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -11,8 +16,6 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,105 +23,11 @@ import torch
 from torch import nn
 
 from seisphase.errors import ConfigError, ModelFileError
+from seisphase.training_config import OPTIMIZERS as OPTIMIZERS
+from seisphase.training_config import TRAINABLE as TRAINABLE
+from seisphase.training_config import ChunkStream, History, TrainConfig
 
-OPTIMIZERS = ("sgd", "adam", "adamw")
-TRAINABLE = ("all", "head")
 CHECKPOINT_NAME = "checkpoint.pt"
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Optimisation settings (JSON types only; stored in the model file).
-
-    Parameters
-    ----------
-    epochs : int
-        Maximum number of passes over the training windows.
-    batch_size : int
-        Windows per gradient step (the lab: 32).
-    optimizer : {"sgd", "adam", "adamw"}
-    lr, momentum, weight_decay : float
-        Learning rate, SGD momentum (the lab: 0), L2 penalty (the lab's ``weight_decay``).
-    patience : int or None
-        Stop when the validation loss has not improved for this many epochs and restore the
-        best weights; ``None`` trains all epochs (the best weights are still restored).
-    seed : int
-        Seeds initialisation, shuffling and augmentation.
-    class_weighted : bool
-        Weight the loss by inverse class frequency of the training windows.
-    one_cycle : bool
-        One-cycle learning-rate schedule peaking at ``lr`` (helps the CNN).
-    trainable : {"all", "head"}
-        ``"head"`` trains only the network's classification head (the CNN's fully connected
-        layers, an MLP's last layer) and keeps everything below it fixed, batch-norm
-        statistics included: fine-tuning a pre-trained model on a few hundred windows.
-    """
-
-    epochs: int = 100
-    batch_size: int = 32
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    momentum: float = 0.0
-    weight_decay: float = 0.0
-    patience: int | None = 10
-    seed: int = 0
-    class_weighted: bool = False
-    one_cycle: bool = False
-    trainable: str = "all"
-
-    def __post_init__(self):
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(
-                f"unknown optimizer {self.optimizer!r}; valid: {', '.join(OPTIMIZERS)}"
-            )
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ConfigError("epochs and batch_size must be at least 1")
-        if not self.lr > 0:
-            raise ConfigError(f"learning rate must be positive, got {self.lr}")
-        if self.trainable not in TRAINABLE:
-            raise ConfigError(
-                f"unknown trainable {self.trainable!r}; valid: {', '.join(TRAINABLE)}"
-            )
-        if self.patience is not None and self.patience < 1:
-            raise ConfigError("patience must be at least 1 (or None to train every epoch)")
-
-
-@dataclass(frozen=True)
-class ChunkStream:
-    """Training data larger than memory: ``chunks()`` yields ``(x, y)`` arrays, afresh every epoch.
-
-    Each epoch visits the chunks in the order the factory gives and shuffles within each chunk,
-    so memory holds one chunk at a time. ``class_counts`` (per class, for a class-weighted loss)
-    and ``n_windows`` (for a one-cycle schedule) are needed only by those options.
-    """
-
-    chunks: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]
-    n_windows: int | None = None
-    class_counts: tuple[int, ...] | None = None
-
-
-@dataclass
-class History:
-    """Per-epoch training record."""
-
-    train_loss: list[float] = field(default_factory=list)
-    train_accuracy: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    val_accuracy: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-    best_epoch: int = -1
-    stopped_early: bool = False
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> History:
-        return cls(**d)
-
-    @property
-    def n_epochs(self) -> int:
-        return len(self.train_loss)
 
 
 def head_module(model: nn.Module) -> nn.Module:

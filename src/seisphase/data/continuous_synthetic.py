@@ -2,9 +2,9 @@
 
 :func:`make_continuous` builds long traces (tens of seconds to hours) for training and testing
 pickers that scan continuous data. It reuses the physics of :mod:`seisphase.data.synthetic`
-(Brune source spectrum, attenuation ``t*``, P/S polarisation, scattering coda that decays with
-lapse time, station noise spectra, gains) but draws every piece at the trace's full length, so
-codas run on after the event, several events can share a trace and the noise between them is
+(the draws of :mod:`seisphase.data.synthetic_physics`: Brune source spectrum, attenuation
+``t*``, P/S polarisation, scattering coda that decays with lapse time, station noise spectra,
+gains) but draws every piece at the trace's full length, so codas run on after the event, several events can share a trace and the noise between them is
 long, coloured and slowly varying. Per trace:
 
 * background: the station's coloured noise spectrum (red slope, cultural bump, white floor),
@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy import fft as sfft
 
-from seisphase.data import synthetic as _syn
-from seisphase.data.synthetic import SyntheticConfig
+from seisphase.data import synthetic_physics as _phys
+from seisphase.data.synthetic_physics import SyntheticConfig
 from seisphase.data.windows import SAMPLING_RATE
 from seisphase.errors import ConfigError
 
@@ -52,7 +52,7 @@ def _background(rng, st: dict, k: int, cfg: SyntheticConfig, n: int) -> np.ndarr
     """Station ``k``'s noise (3, n) with unit RMS over all channels."""
     f = sfft.rfftfreq(n, 1.0 / SAMPLING_RATE)
     one = {key: value[[k]] for key, value in st.items()}
-    shape = _syn._noise_shapes(one, cfg, f)[0].astype(np.float64)
+    shape = _phys._noise_shapes(one, cfg, f)[0].astype(np.float64)
     chan = np.concatenate([[1.0], st["hv"][k]])
     chan /= np.sqrt((chan**2).mean())
     ratio = st["micro"][k]
@@ -81,16 +81,16 @@ def _phase(rng, cfg: SyntheticConfig, rec: dict, i: int, phase: str, onset: floa
     nfft = sfft.next_fast_len(m + 64)
     f = sfft.rfftfreq(nfft, 1.0 / SAMPLING_RATE)
     fc, tstar = rec[f"fc_{phase}"][i], rec[f"tstar_{phase}"][i]
-    shape = f / (1.0 + (f / fc) ** 2) * np.exp(-np.pi * f * tstar) * _syn._lowpass(f, cfg)
+    shape = f / (1.0 + (f / fc) ** 2) * np.exp(-np.pi * f * tstar) * _phys._lowpass(f, cfg)
     if accel:
         shape = shape * f / 10.0
     g = _coloured(rng, shape, nfft)[:, :m].astype(np.float64)
     s = ((first + np.arange(m) - onset) / SAMPLING_RATE)[None, :]
     idx = np.array([i])
-    ed, ec = _syn._envelopes(s, cfg.coda_exponent, *_syn._env_params(rec, idx, phase))
-    mix = _syn._polarisation(rec, idx, phase)
-    scale = amp / _syn._unit_rms(cfg, rec, idx, phase, mix)[0]
-    wz, wh = _syn._coda_weights(cfg, phase, s[0])
+    ed, ec = _phys._envelopes(s, cfg.coda_exponent, *_phys._env_params(rec, idx, phase))
+    mix = _phys._polarisation(rec, idx, phase)
+    scale = amp / _phys._unit_rms(cfg, rec, idx, phase, mix)[0]
+    wz, wh = _phys._coda_weights(cfg, phase, s[0])
     fields = (0,) if phase == "p" else (1, 2)
     out = sum(mix[0, :, k, None] * g[None, k] for k in fields) * (scale * ed)
     out[0] += wz * scale * ec[0] * g[0]
@@ -171,7 +171,7 @@ def make_continuous(n_traces: int, duration_s: float = 120.0, seed: int = 0,
         raise ConfigError(f"events_per_trace must be >= 0, got {events_per_trace!r}")
     rng = np.random.default_rng(seed)
     n = int(round(duration_s * SAMPLING_RATE))
-    st = _syn._draw_stations(rng, cfg)
+    st = _phys._draw_stations(rng, cfg)
     traces, rows, event_base = [], [], 0
     for t in range(int(n_traces)):
         k = int(rng.integers(cfg.n_stations))
@@ -179,7 +179,7 @@ def make_continuous(n_traces: int, duration_s: float = 120.0, seed: int = 0,
         accel = bool(st["accel"][k])
         x = _background(rng, st, k, cfg, n)
         n_ev = int(rng.poisson(events_per_trace))
-        rec = _syn._draw_records(rng, max(n_ev, 1), cfg)
+        rec = _phys._draw_records(rng, max(n_ev, 1), cfg)
         onsets = rng.uniform(-10 * SAMPLING_RATE, n - 0.5 * SAMPLING_RATE, n_ev)
         for i in range(n_ev):
             amp_p = rec["snr_p"][i]
