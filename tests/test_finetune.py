@@ -220,7 +220,7 @@ def test_augment_options_from_text_are_typed_and_checked():
     assert isinstance(cfg.shift, int) and cfg.polarity == AugmentConfig().polarity
     assert AugmentConfig.from_text("") == AugmentConfig() == AugmentConfig.from_text(None)
     for bad, words in (("dropuot=0.5", "key=value"), ("dropout", "key=value"),
-                       ("dropout=half", "needs a float"), ("dropout=1.5", "probability")):
+                       ("dropout=half", "needs a float"), ("dropout=1.5", "probability"), ("shift=10.5", "whole number")):
         with pytest.raises(ConfigError, match=words):
             AugmentConfig.from_text(bad)
 

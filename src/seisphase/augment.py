@@ -133,11 +133,12 @@ class AugmentConfig:
                 raise ConfigError(f"--augment takes key=value pairs separated by commas (keys: "
                                   f"{', '.join(types)}), got {item!r}")
             try:
-                options[key] = types[key](value.strip()) if types[key] is not int \
-                    else int(float(value))
+                v = types[key](value.strip()) if types[key] is not int else float(value)
             except ValueError:
                 raise ConfigError(f"augment option {key!r} needs a {types[key].__name__}, "
                                   f"got {value.strip()!r}") from None
+            # a whole-number option keeps a fractional value, for __post_init__ to refuse
+            options[key] = int(v) if types[key] is int and v.is_integer() else v
         return cls.from_dict(options)
 
     def to_dict(self) -> dict:
