@@ -135,12 +135,21 @@ def quality_real_crossfit(args, base) -> dict:
 
     reference = pd.read_csv(RECORDS / "picks.csv")
     files = [RECORDS / f for f in sorted(reference["file"].unique())]
-    result = cross_fit_picker(files, reference, base, steps=args.finetune_steps,
-                              lr=args.finetune_lr, real_fraction=args.real_fraction,
-                              stride=args.stride, progress=print)
-    for tol, scores in result.scores.items():
-        print(format_scores(scores, f"\npicknet cross-fitted on real records, tolerance {tol} s"))
-    return result.scores
+    f1 = {"P": [], "S": []}
+    for seed in args.crossfit_seeds:
+        result = cross_fit_picker(files, reference, base, steps=args.finetune_steps,
+                                  lr=args.finetune_lr, real_fraction=args.real_fraction,
+                                  stride=args.stride, seed=seed, progress=print)
+        for tol, scores in result.scores.items():
+            print(format_scores(scores, f"\npicknet cross-fitted on real records (seed {seed}), "
+                                        f"tolerance {tol} s"))
+        for phase in f1:
+            f1[phase].append(result.scores[0.5][phase]["f1"])
+    if len(args.crossfit_seeds) > 1:
+        print(f"\ncross-fit F1 at 0.5 s over seeds {args.crossfit_seeds}: "
+              + ", ".join(f"{p} {np.mean(v):.3f} ± {np.std(v, ddof=1):.3f} "
+                          f"({' '.join(f'{x:.3f}' for x in v)})" for p, v in f1.items()))
+    return f1
 
 
 def quality_synthetic(picker, args) -> dict:
@@ -177,6 +186,8 @@ def main(argv=None) -> int:
                    help="with --cross-fit: share of real crops per batch")
     p.add_argument("--finetune-steps", type=int, default=1500, help="with --cross-fit")
     p.add_argument("--finetune-lr", type=float, default=1e-3, help="with --cross-fit")
+    p.add_argument("--crossfit-seeds", type=int, nargs="+", default=[0],
+                   help="with --cross-fit: one cross-fit per seed, then F1 mean ± std")
     p.add_argument("--config", default="{}",
                    help='PickerConfig overrides as JSON, e.g. \'{"pick_weight": 2, "max_seconds": 1e9}\'')
     p.add_argument("--no-seisbench", action="store_true")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -62,3 +63,18 @@ def test_cross_fit_refuses_one_station_and_an_untrained_base(base):
         cf.cross_fit_picker(files, picks, base, steps=1)
     with pytest.raises(ConfigError, match="trained Picker"):
         cf.cross_fit_picker(files, picks, PickerConfig(), steps=1)
+
+
+def test_seed_sets_both_fine_tunings_and_repeats(base, monkeypatch):
+    files, picks = _records(2)
+    seeds = []
+
+    def spy(config, extra=None, **kw):  # no training: only the seeds are under test
+        seeds.append(config.seed)
+        return kw["init"]
+
+    monkeypatch.setattr(cf, "train_picker", spy)
+    a = cf.cross_fit_picker(files, picks, base, steps=1, seed=3)
+    b = cf.cross_fit_picker(files, picks, base, steps=1, seed=3)
+    assert seeds == [6, 7, 6, 7]
+    assert json.dumps(a.scores) == json.dumps(b.scores) and a.thresholds == b.thresholds
