@@ -16,7 +16,8 @@ the probability peaks at the arrival (picks timed to the grid, then refined by
 :func:`~seisphase.picks.extract_picks`' parabola). Each crop's polarity is flipped and its
 horizontals turned by a multiple of 90 degrees (mirrored or not) at random: sensor orientation
 is arbitrary, and these turns are exact on normalised data (on the 92 real records, fine-tuned
-station-grouped: P F1 0.759 → 0.783, S 0.645 → 0.667 with them). ``pick_weight`` > 0 up-weights the loss at
+station-grouped over 3 seeds: P F1 0.773 ± 0.015, S 0.622 ± 0.030, against 0.759 / 0.645 in
+one run without them: no difference beyond the seed spread). ``pick_weight`` > 0 up-weights the loss at
 pick positions (off by default: it raised false picks in short runs). With ``calibrate`` (the
 default) the trained picker's ``threshold_p`` / ``threshold_s`` are the F1-best ones on 40
 held-out synthetic 90-s records (:func:`calibrate_thresholds`, about 1 h of data, a few seconds).
