@@ -13,6 +13,7 @@ import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from seisphase._atomic import atomic_write_text
 from seisphase.calibration import calibrate
 from seisphase.classifier import PhaseClassifier
 from seisphase.crossval import cross_validate, grouped_fine_tune, vertical_only
@@ -171,14 +172,14 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), *, progress: bool 
     best.save(out / "models" / "best")
 
     table = format_comparison(rows)
-    _write_text(out / "comparison.md", table + "\n")
+    atomic_write_text(out / "comparison.md", table + "\n")
     _figures(out, syn, real, models, rows, best, test)
     scan_scores = _scan_stage(out, cfg, progress)
     summary = {"config": dict(cfg.__dict__), "rows": rows,
                "best": {"name": best_name, "path": str(out / "models" / "best"),
                         "synthetic_test": best.info_["metrics"]["synthetic_test"]},
                "scan": scan_scores, "seconds": time.perf_counter() - t_start}
-    _write_text(out / "metrics.json", json.dumps(summary, indent=2))
+    atomic_write_text(out / "metrics.json", json.dumps(summary, indent=2))
     _report(out)  # reads metrics.json
     print(table)
     print(f"\nbest model: {best_name} → {out / 'models' / 'best'} "
@@ -302,20 +303,12 @@ def _scan_stage(out: Path, cfg: DemoConfig, progress: bool) -> dict:
     write_quakeml(fitted.picks, scan_dir / "real_crossfit_picks.xml")
     scores["real_crossfit"] = fitted.scores
     scores["real_crossfit_thresholds"] = {f"half {h}": list(t) for h, t in fitted.thresholds.items()}
-    _write_text(scan_dir / "scores.json", json.dumps(scores, indent=2, default=float))
+    atomic_write_text(scan_dir / "scores.json", json.dumps(scores, indent=2, default=float))
     print(format_scores(fitted.scores[0.5], f"\npicker fine-tuned on the other station half's "
                                             f"records (cross-fit, {time.perf_counter() - t2:.0f} s), 0.5 s"))
     _say(f"scan results in {scan_dir}")
     return {"real": scores["real"][0.5], "real_stalta": scores["real_stalta"][0.5],
             "real_crossfit": scores["real_crossfit"][0.5], "synthetic": scores["synthetic"][0.5]}
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary name (never a half-written file)."""
-    from seisphase._atomic import atomic_path
-
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(text)
 
 
 def _report(out: Path) -> None:

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from seisphase import __version__
-from seisphase._atomic import atomic_path
+from seisphase._atomic import atomic_write_text
 from seisphase.errors import ConfigError, DataFormatError, SeisphaseError
 from seisphase.report_html import (
     CAPTIONS,
@@ -221,6 +221,4 @@ def write_report(run_dir, out_path) -> Path:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     html = page(root.resolve().name, f"P / S / noise classifiers · written {when} by seisphase "
                                      f"{__version__}", sections)
-    with atomic_path(out_path) as tmp:
-        tmp.write_text(html, encoding="utf-8")
-    return out_path
+    return atomic_write_text(out_path, html)

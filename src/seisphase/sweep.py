@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from seisphase._atomic import atomic_path
+from seisphase._atomic import atomic_write_text
 from seisphase.classifier import PhaseClassifier
 from seisphase.data.sources import load_many
 from seisphase.data.split import split_windows
@@ -242,8 +242,7 @@ def _check_same_sweep(out: Path, record: dict) -> None:
                 f"{out} holds a sweep with other {', '.join(changed)}; resume it with the same "
                 f"data and fixed settings, or choose another output folder"
             )
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(record, indent=2))
+    atomic_write_text(path, json.dumps(record, indent=2))
 
 
 # -- the sweep -------------------------------------------------------------------------------

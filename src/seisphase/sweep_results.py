@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from seisphase._atomic import atomic_path
+from seisphase._atomic import atomic_write_text
 from seisphase.errors import DataError, SeisphaseWarning
 
 RESULTS_NAME = "results.jsonl"
@@ -72,8 +72,7 @@ def load_results(out_dir, *, repair: bool = False) -> list[dict]:
 
         warnings.warn(f"{path}: dropped {bad} unreadable line(s) (an interrupted write); "
                       f"those runs are trained again", SeisphaseWarning, stacklevel=2)
-        with atomic_path(path) as tmp:
-            tmp.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows))
+        atomic_write_text(path, "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows))
     return rows
 
 

@@ -130,7 +130,6 @@ def parse_class_prior(text: str | None):
 
 def write_json(path: Path, obj) -> None:
     """Write JSON atomically."""
-    from seisphase._atomic import atomic_path
+    from seisphase._atomic import atomic_write_text
 
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2))
+    atomic_write_text(path, json.dumps(obj, indent=2))
