@@ -86,7 +86,7 @@ def quality_real(picker, args) -> dict:
     import pandas as pd
 
     from seisphase.pick_scoring import format_scores, match_picks, stalta_picks
-    from seisphase.picker_crossfit import best_threshold, picks_at, station_halves
+    from seisphase.picker_crossfit import best_thresholds, picks_at, station_halves
     from seisphase.picks import picks_to_dataframe
 
     reference = pd.read_csv(RECORDS / "picks.csv")
@@ -108,8 +108,7 @@ def quality_real(picker, args) -> dict:
         fit = [p for f, p in zip(files, probs, strict=True) if half[sta_of[f]] == h]
         test = [p for f, p in zip(files, probs, strict=True) if half[sta_of[f]] != h]
         ref_fit = reference[ref_key.map(half) == h]
-        tp = best_threshold(fit, ref_fit, hours[h], "P")
-        ts = best_threshold(fit, ref_fit, hours[h], "S")
+        tp, ts = best_thresholds(fit, ref_fit, hours[h])
         chosen[1 - h] = (tp, ts)
         tables.append(picks_at(test, tp, ts))
     print("thresholds (P, S) chosen on the other half: "

@@ -73,14 +73,19 @@ def picks_at(probabilities: list, threshold_p: float, threshold_s: float) -> pd.
     return picks_to_dataframe(_picks(probabilities, threshold_p, threshold_s))
 
 
-def best_threshold(probabilities: list, reference: pd.DataFrame, hours: float, phase: str,
-                   tolerance_s: float = 0.5) -> float:
-    """The threshold of :data:`THRESHOLDS` with the best F1 of ``phase`` against ``reference``."""
-    f1 = [match_picks(picks_at(probabilities, t, t), reference, tolerance_s, hours)[phase]["f1"]
-          for t in THRESHOLDS]
-    if np.all(np.isnan(f1)):
-        raise DataError(f"no {phase} reference picks to choose a threshold with")
-    return float(THRESHOLDS[int(np.nanargmax(f1))])
+def best_thresholds(probabilities: list, reference: pd.DataFrame, hours: float,
+                    tolerance_s: float = 0.5) -> tuple[float, float]:
+    """The thresholds of :data:`THRESHOLDS` with the best P and the best S F1 against
+    ``reference`` (each threshold's picks are extracted and matched once for both phases)."""
+    scores = [match_picks(picks_at(probabilities, t, t), reference, tolerance_s, hours)
+              for t in THRESHOLDS]
+    best = []
+    for phase in ("P", "S"):
+        f1 = [s[phase]["f1"] for s in scores]
+        if np.all(np.isnan(f1)):
+            raise DataError(f"no {phase} reference picks to choose a threshold with")
+        best.append(float(THRESHOLDS[int(np.nanargmax(f1))]))
+    return best[0], best[1]
 
 
 def _hours(streams) -> float:
@@ -135,8 +140,7 @@ def cross_fit_picker(files, picks, base: Picker, *, steps: int = 1500, lr: float
                               extra=(traces, table), extra_fraction=real_fraction, init=base)
         fit_probs = [scan(streams[f], picker, stride=stride)[0] for f in fit]
         fit_hours = _hours(streams[f] for f in fit)
-        tp = best_threshold(fit_probs, reference[ref_half == h], fit_hours, "P", tolerances[0])
-        ts = best_threshold(fit_probs, reference[ref_half == h], fit_hours, "S", tolerances[0])
+        tp, ts = best_thresholds(fit_probs, reference[ref_half == h], fit_hours, tolerances[0])
         thresholds[1 - h] = (tp, ts)
         steps_run.append(int(picker.history_.get("steps", steps)))
         found += _picks([scan(streams[f], picker, stride=stride)[0] for f in test], tp, ts)
