@@ -18,7 +18,7 @@ REAL = Path(__file__).parent / "data" / "real_dev_continuous"
 @pytest.fixture(scope="module")
 def base():
     return train_picker(PickerConfig(n_traces=6, duration_s=20, max_steps=3, batch_size=4,
-                                     calibrate=False))
+                                     width=8, context=0, calibrate=False))
 
 
 def _records(n_stations: int):

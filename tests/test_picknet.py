@@ -12,19 +12,19 @@ import torch
 
 from seisphase.data.continuous_synthetic import make_continuous
 from seisphase.errors import ConfigError
-from seisphase.models.picknet import GRID, PickNet, n_outputs, receptive_field
+from seisphase.models.picknet import GRID, PickNet, n_outputs, receptive_field, window_samples
 from seisphase.picker import Picker, PickerConfig, normalize_trace, pick_targets, train_picker
 
 
-def _picker(seed=0) -> Picker:
+def _picker(seed=0, context=0) -> Picker:
     """A PickNet with random weights and non-trivial batch-norm statistics, in eval mode."""
     torch.manual_seed(seed)
-    net = PickNet()
+    net = PickNet(context=context)
     for m in net.modules():
         if isinstance(m, torch.nn.BatchNorm1d):
             m.running_mean.normal_(0, 0.3)
             m.running_var.uniform_(0.5, 2.0)
-    return Picker(net.eval())
+    return Picker(net.eval(), PickerConfig(context=context))
 
 
 def _softmax(z):
@@ -44,23 +44,36 @@ def test_receptive_field_fits_the_window():
     net = PickNet()
     assert net(torch.zeros(2, 3, 400)).shape == (2, 3)
     assert net.offset + GRID * net.window_index == 200
+    # each long-range block widens the field; the default window covers it, centred on the grid
+    fields = [receptive_field(c) for c in range(4)]
+    assert fields[0] == 390 and all(b > a for a, b in zip(fields, fields[1:], strict=False))
+    for c in (1, 2):
+        net = PickNet(context=c)
+        assert net.receptive_field == fields[c] <= net.n_samples == window_samples(c)
+        assert n_outputs(net.n_samples, c) >= 1 and n_outputs(fields[c] - 1, c) == 0
+        assert net(torch.zeros(2, 3, net.n_samples)).shape == (2, 3)
+        assert net.offset + GRID * net.window_index == net.n_samples // 2
+    with pytest.raises(ConfigError, match="context"):
+        PickNet(context=-1)
 
 
-@pytest.mark.parametrize("stride", [4, 8, 10, 3])
-def test_scan_equals_window_by_window(trace, stride):
-    picker = _picker()
+@pytest.mark.parametrize(("stride", "context"), [(4, 0), (8, 0), (10, 0), (3, 0), (4, 1), (10, 2)])
+def test_scan_equals_window_by_window(trace, stride, context):
+    picker = _picker(context=context)
+    w = picker.n_samples_
     z = normalize_trace(trace[:, :2400])
     fast = picker.probabilities(z, stride)
-    windows = np.lib.stride_tricks.sliding_window_view(z, 400, axis=-1)[:, ::stride].transpose(1, 0, 2)
+    windows = np.lib.stride_tricks.sliding_window_view(z, w, axis=-1)[:, ::stride].transpose(1, 0, 2)
     with torch.no_grad():
         slow = _softmax(picker.network_(torch.from_numpy(np.ascontiguousarray(windows))).numpy())
-    assert fast.shape == slow.shape == ((2400 - 400) // stride + 1, 3)
+    assert fast.shape == slow.shape == ((2400 - w) // stride + 1, 3)
     np.testing.assert_allclose(fast, slow, atol=1e-4)
     np.testing.assert_allclose(fast.sum(axis=1), 1.0, atol=1e-5)
 
 
-def test_network_shift_by_k_grid_steps_shifts_outputs_by_k(trace):
-    net = _picker().network_
+@pytest.mark.parametrize("context", [0, 2])
+def test_network_shift_by_k_grid_steps_shifts_outputs_by_k(trace, context):
+    net = _picker(context=context).network_
     x = torch.from_numpy(normalize_trace(trace[:, :3000]))[None]
     with torch.no_grad():
         a = net.forward_continuous(x[..., : 2800])
@@ -129,7 +142,8 @@ def test_pick_targets_are_soft_and_sum_to_one():
 @pytest.mark.slow
 def test_training_reduces_loss_and_save_load_is_identical(tmp_path, trace):
     torch.set_num_threads(2)
-    cfg = PickerConfig(n_traces=12, duration_s=20, max_steps=100, batch_size=8, calibrate=False)
+    cfg = PickerConfig(n_traces=12, duration_s=20, max_steps=100, batch_size=8, width=16,
+                       context=0, calibrate=False)
     picker = train_picker(cfg)
     loss = picker.history_["loss"]
     assert len(loss) == 2 and loss[-1] < loss[0]
@@ -138,6 +152,19 @@ def test_training_reduces_loss_and_save_load_is_identical(tmp_path, trace):
     np.testing.assert_array_equal(picker.scan_continuous(trace[:, :1200], 4),
                                   again.scan_continuous(trace[:, :1200], 4))
     assert again.config == picker.config
+
+
+def test_long_context_picker_trains_saves_and_loads(tmp_path, trace):
+    torch.set_num_threads(2)
+    cfg = PickerConfig(n_traces=6, duration_s=30, max_steps=3, batch_size=4, width=8, context=1,
+                       calibrate=False)
+    picker = train_picker(cfg)
+    assert picker.n_samples_ == window_samples(1) and picker.network_.context == 1
+    picker.save(tmp_path / "p")
+    again = Picker.load(tmp_path / "p")
+    assert again.n_samples_ == picker.n_samples_ and again.config == cfg
+    np.testing.assert_array_equal(picker.scan_continuous(trace[:, :1600], 4),
+                                  again.scan_continuous(trace[:, :1600], 4))
 
 
 def test_calibrated_thresholds_come_from_the_grid_and_are_reproducible():
@@ -152,6 +179,7 @@ def test_calibrated_thresholds_come_from_the_grid_and_are_reproducible():
 def test_pick_weight_and_realism_settings_train():
     torch.set_num_threads(2)
     cfg = PickerConfig(n_traces=6, duration_s=20, max_steps=3, batch_size=4, pick_weight=2.0,
+                       width=8, context=0,
                        vertical_only_fraction=0.5, padding_fraction=0.5, calibrate=False)
     picker = train_picker(cfg)
     assert picker.history_["steps"] == 3 and picker.config == cfg
@@ -159,7 +187,8 @@ def test_pick_weight_and_realism_settings_train():
 
 def test_fine_tuning_starts_from_the_given_picker_and_leaves_it_alone():
     torch.set_num_threads(2)
-    cfg = PickerConfig(n_traces=6, duration_s=20, max_steps=3, batch_size=4, calibrate=False)
+    cfg = PickerConfig(n_traces=6, duration_s=20, max_steps=3, batch_size=4, width=8, context=0,
+                       calibrate=False)
     first = train_picker(cfg)
     before = {k: v.clone() for k, v in first.network_.state_dict().items()}
     fresh = train_picker(replace(cfg, seed=5, lr=1e-12))
@@ -171,7 +200,9 @@ def test_fine_tuning_starts_from_the_given_picker_and_leaves_it_alone():
     assert all(torch.equal(first.network_.state_dict()[k], v) for k, v in before.items())
     assert tuned.history_["init"]["steps"] == 3
     with pytest.raises(ConfigError, match="init picker has width"):
-        train_picker(replace(cfg, width=8), init=first)
+        train_picker(replace(cfg, width=16), init=first)
+    with pytest.raises(ConfigError, match="context"):
+        train_picker(replace(cfg, context=1), init=first)
 
 
 def test_bad_window_length_is_explained():
@@ -205,8 +236,8 @@ def test_scan_cli_takes_a_picker_directory(tmp_path, capsys):
 
     from seisphase.cli import main
 
-    picker = train_picker(PickerConfig(n_traces=6, duration_s=20, max_steps=5, batch_size=4,
-                                       calibrate=False))
+    picker = train_picker(PickerConfig(n_traces=6, duration_s=30, max_steps=5, batch_size=4,
+                                       width=8, context=2, calibrate=False))
     picker.save(tmp_path / "picker")
     record = (Path(__file__).parent / "data" / "real_dev_continuous" / "three_component"
               / "BG_AL4_2011050109272382.mseed")

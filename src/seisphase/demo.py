@@ -40,14 +40,16 @@ class DemoConfig:
     cnn_width: float = 1.0
     finetune_epochs: int = 30  # on the real windows
     picker_steps: int = 3000
+    picker_records: int = 4000  # synthetic 60-s records the picker trains on
     picker_finetune_steps: int = 1500  # per station half of the real records (cross-fit)
-    synthetic_records: int = 30  # 2-minute continuous records scanned by the picker
+    synthetic_records: int = 2  # continuous records scanned by the picker ...
+    synthetic_record_s: float = 1800.0  # ... this long each (45 events per hour)
     quick: bool = False
 
 
 QUICK = DemoConfig(n_synthetic=1500, mlp_epochs=8, cnn_epochs=1, cnn_width=0.25,
-                   finetune_epochs=2, picker_steps=60, picker_finetune_steps=2,
-                   synthetic_records=4, quick=True)
+                   finetune_epochs=2, picker_steps=60, picker_records=40,
+                   picker_finetune_steps=2, synthetic_records=1, synthetic_record_s=300.0, quick=True)
 
 
 def model_zoo(cfg: DemoConfig) -> dict[str, PhaseClassifier]:
@@ -254,13 +256,15 @@ def _scan_stage(out: Path, cfg: DemoConfig, progress: bool) -> dict:
     scan_dir = out / "scan"
     (scan_dir / "figures").mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    picker = train_picker(PickerConfig(max_steps=cfg.picker_steps, seed=cfg.seed), progress=False)
+    picker = train_picker(PickerConfig(max_steps=cfg.picker_steps, n_traces=cfg.picker_records,
+                                       seed=cfg.seed), progress=False)
     picker.save(out / "models" / "picker")
     _say(f"picker trained: {picker.history_['steps']} steps in {time.perf_counter() - t0:.0f} s")
     tp, ts = picker.config.threshold_p, picker.config.threshold_s
     scores = {}
 
-    stream, reference = make_continuous(cfg.synthetic_records, 120.0, seed=cfg.seed + 7,
+    stream, reference = make_continuous(cfg.synthetic_records, cfg.synthetic_record_s,
+                                        seed=cfg.seed + 7, events_per_trace=cfg.synthetic_record_s / 80,
                                         as_stream=True)
     probs, report = scan(stream, picker, stride=4)
     picks = extract_picks(probs, tp, ts)

@@ -43,9 +43,10 @@ FORMAT_VERSION = 1
 class PickerConfig:
     """Settings of :func:`train_picker` and of the saved picker (JSON types, defaults here)."""
 
-    width: int = 16                 # PickNet first-layer filters
+    width: int = 32                 # PickNet first-layer filters
+    context: int = 2                # PickNet long-range blocks (2: 11.6-s field and windows)
     sigma_s: float = 0.1            # Gaussian label width (s)
-    n_traces: int = 400             # synthetic records
+    n_traces: int = 4000            # synthetic records
     duration_s: float = 60.0
     events_per_trace: float = 1.5
     crop_outputs: int = 64          # outputs per training crop (crop = rf + GRID * (n - 1))
@@ -239,7 +240,7 @@ class Picker:
             if doc.get("format") != FORMAT or doc.get("format_version", 99) > FORMAT_VERSION:
                 raise ModelFileError(f"{path} is not a seisphase picker this version reads")
             config = PickerConfig(**doc["config"])
-            net = PickNet(3, int(doc["n_samples"]), len(doc["classes"]), config.width)
+            net = PickNet(3, int(doc["n_samples"]), len(doc["classes"]), config.width, config.context)
             net.load_state_dict(load_file(str(path / "model.safetensors")))
         except (OSError, KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise ModelFileError(f"cannot load a picker from {path}: {exc}") from None

@@ -29,10 +29,13 @@ def add_parser(sub) -> None:
     p.add_argument("--steps", type=int,
                    help="optimisation steps (default 6000; 1500 with --init)")
     p.add_argument("--lr", type=float, help="peak learning rate (default 2e-3; 1e-3 with --init)")
-    p.add_argument("--synthetic-records", type=int, default=400,
-                   help="synthetic 60-s records to train on (default 400)")
+    p.add_argument("--synthetic-records", type=int,
+                   help="synthetic 60-s records to train on (default 4000)")
     p.add_argument("--width", type=int,
-                   help="filters of the first layer (default 16; with --init: the picker's)")
+                   help="filters of the first layer (default 32; with --init: the picker's)")
+    p.add_argument("--context", type=int,
+                   help="long-range blocks: 0 sees 3.9 s around each output, 1 6.5 s, 2 11.6 s, "
+                        "3 21.8 s (default 2; with --init: the picker's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     p.add_argument("--quiet", action="store_true", help="no loss lines while training")
@@ -54,11 +57,14 @@ def run(args) -> int:
     lr = args.lr if args.lr is not None else (1e-3 if init else 2e-3)
     if steps < 1 or not lr > 0:
         raise ConfigError("--steps must be at least 1 and --lr positive")
-    if init and args.width is not None and args.width != init.config.width:
-        raise ConfigError(f"--init keeps the picker's width ({init.config.width}); drop --width")
-    base = init.config if init else PickerConfig(**({} if args.width is None else {"width": args.width}))
-    cfg = replace(base, max_steps=steps, lr=lr, seed=args.seed, n_traces=args.synthetic_records,
-                  max_seconds=1e9)
+    shape = {k: v for k, v in (("width", args.width), ("context", args.context)) if v is not None}
+    if init and any(getattr(init.config, k) != v for k, v in shape.items()):
+        raise ConfigError(f"--init keeps the picker's width ({init.config.width}) and context "
+                          f"({init.config.context}); drop --width / --context")
+    base = init.config if init else PickerConfig(**shape)
+    if args.synthetic_records is not None:
+        base = replace(base, n_traces=args.synthetic_records)
+    cfg = replace(base, max_steps=steps, lr=lr, seed=args.seed, max_seconds=1e9)
     extra = None
     if args.waveforms:
         from seisphase.data.continuous_records import records_from_waveforms

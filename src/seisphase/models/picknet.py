@@ -18,6 +18,14 @@ dilations 1, 2, 4, 8, 16), and a 1 × 1 head. Batch norm and ReLU after each con
 Receptive field: 390 samples (3.9 s), inside the 4-s window. About 55 k parameters at w = 16
 and about 15 k multiply-adds per input sample (5 GMAC per station-hour).
 
+``context`` > 0 adds that many residual blocks of kernel 3 with dilations 32, 64, ... at 25 Hz
+(each doubles the look-ahead and look-back: 6.5 s receptive field with one, 11.6 s with two),
+so an output at a P onset can see the S arriving seconds later and one at an S onset the P
+before it; the window (``n_samples``) then grows to cover the field (default: the field rounded
+up to a multiple of 8 plus 8 samples, 400 for ``context`` 0). They cost little: they run at
+25 Hz. The picker's default (``width`` 32, ``context`` 2): about 275 k parameters and 72 k
+multiply-adds per input sample (26 GMAC per station-hour).
+
 The logits are trained as a *picker* (:mod:`seisphase.picker`): soft, Gaussian P and S labels
 around the analyst's pick, noise elsewhere, so the probability peaks at the arrival.
 """
@@ -38,24 +46,40 @@ _STEM = ((7, 1), (7, 2))  # (kernel, channel multiplier) at 100 and 50 Hz
 _BLOCKS = ((5, 1), (5, 2), (5, 4), (5, 8), (3, 16))  # (kernel, dilation) at 25 Hz
 
 
-def receptive_field() -> int:
-    """Receptive field of one output in input samples (390)."""
+def blocks(context: int = 0) -> tuple:
+    """(kernel, dilation) of the residual blocks at 25 Hz: the five base ones, then ``context``
+    blocks of kernel 3 with dilations 32, 64, ..."""
+    if int(context) != context or context < 0:
+        raise ConfigError(f"picknet context must be a whole number of blocks >= 0, got {context!r}")
+    return _BLOCKS + tuple((3, 32 * 2**i) for i in range(int(context)))
+
+
+def receptive_field(context: int = 0) -> int:
+    """Receptive field of one output in input samples (390 for ``context`` 0)."""
     rf, step = 1, 1
     for k, _ in _STEM:
         rf += (k - 1) * step
         rf += step  # max-pool 2
         step *= 2
-    for k, d in _BLOCKS:
+    for k, d in blocks(context):
         rf += (k - 1) * d * step
     return rf
 
 
-def n_outputs(n_samples: int) -> int:
+def window_samples(context: int = 0) -> int:
+    """Default window of a PickNet: 400 samples (4 s) for ``context`` 0, else the receptive
+    field rounded up to a multiple of 8, plus 8."""
+    if context == 0:
+        return 400
+    return -(-receptive_field(context) // 8) * 8 + 8
+
+
+def n_outputs(n_samples: int, context: int = 0) -> int:
     """Number of outputs for an input of ``n_samples`` samples (0 when shorter than the field)."""
     n = n_samples
     for k, _ in _STEM:
         n = (n - (k - 1)) // 2
-    for k, d in _BLOCKS:
+    for k, d in blocks(context):
         n -= (k - 1) * d
     return max(n, 0)
 
@@ -91,6 +115,8 @@ class PickNet(nn.Module):
         Outputs per position (P, S, noise).
     width : int
         Filters of the first layer (the others are 2 and 3 times as many).
+    context : int
+        Extra long-range blocks (see the module notes); ``n_samples`` must cover the field.
 
     Examples
     --------
@@ -101,19 +127,22 @@ class PickNet(nn.Module):
     torch.Size([1, 3, 153])
     """
 
-    def __init__(self, n_channels: int = 3, n_samples: int = 400, n_classes: int = 3,
-                 width: int = 16):
+    def __init__(self, n_channels: int = 3, n_samples: int | None = None, n_classes: int = 3,
+                 width: int = 16, context: int = 0):
         super().__init__()
         width = int(width)
         if width < 1:
             raise ConfigError(f"picknet width must be a positive number of filters, got {width}")
-        rf = receptive_field()
+        rf = receptive_field(context)
+        n_samples = window_samples(context) if n_samples is None else n_samples
         if n_samples < rf or n_samples % 2:
             raise ConfigError(
                 f"picknet needs windows of an even number of samples >= {rf} (its receptive "
-                f"field), got {n_samples}; use 400-sample (4 s) windows"
+                f"field), got {n_samples}; use {window_samples(context)}-sample windows"
             )
         self.n_samples = int(n_samples)
+        self.context = int(context)
+        self.receptive_field = rf
         layers, c_in = [], n_channels
         for k, mult in _STEM:
             c_out = width * mult
@@ -121,15 +150,15 @@ class PickNet(nn.Module):
                        nn.ReLU(inplace=True), nn.MaxPool1d(2)]
             c_in = c_out
         self.stem = nn.Sequential(*layers)
-        blocks = []
-        for k, d in _BLOCKS:
-            blocks.append(_Block(c_in, 3 * width, k, d))
+        layers = []
+        for k, d in blocks(context):
+            layers.append(_Block(c_in, 3 * width, k, d))
             c_in = 3 * width
-        self.blocks = nn.Sequential(*blocks)
+        self.blocks = nn.Sequential(*layers)
         self.head = nn.Conv1d(c_in, n_classes, 1)
         # Window centre on the output grid: output j of a window covers samples
         # [GRID j, GRID j + rf); the window's own output is the middle one.
-        m = n_outputs(self.n_samples)
+        m = n_outputs(self.n_samples, context)
         self.window_index = (m - 1) // 2
         self.offset = self.n_samples // 2 - GRID * self.window_index
         """Centre sample of output 0 of :meth:`forward_continuous` (window start + 200 − …)."""
