@@ -119,32 +119,3 @@ def test_training_crops_turn_the_horizontals_exactly_and_reproducibly():
         seen.add(key)
     assert len(seen) == 8
 
-
-def test_vertical_copies_show_each_three_component_record_as_a_single_component_one():
-    import torch
-
-    from seisphase.picker import PickerConfig, train_picker, vertical_copies
-
-    files, picks = _real()
-    traces, table, _ = records_from_waveforms(files, picks, record_s=20.0)
-    three = [t for t, x in enumerate(traces) if x[1:].any()]
-    assert 0 < len(three) < len(traces)  # one 3-component and one vertical-only station
-    more, more_table = vertical_copies(traces, table)
-    assert len(more) == len(traces) + len(three)
-    for k, t in enumerate(three):
-        copy = more[len(traces) + k]
-        np.testing.assert_array_equal(copy[0], traces[t][0])
-        assert not copy[1:].any()
-        mine = table[table["trace"] == t]
-        theirs = more_table[more_table["trace"] == len(traces) + k]
-        assert list(theirs["phase"]) == list(mine["phase"])
-        np.testing.assert_array_equal(theirs["sample"], mine["sample"])
-    assert traces[three[0]][1:].any()  # the originals are left alone
-    # the option changes what a fine-tuning sees (same seed, otherwise identical runs)
-    torch.set_num_threads(2)
-    cfg = PickerConfig(n_traces=4, duration_s=20, max_steps=3, batch_size=8, width=8, context=0,
-                       calibrate=False)
-    runs = [train_picker(PickerConfig(**{**cfg.__dict__, "extra_vertical_copies": v}),
-                         extra=(traces, table), extra_fraction=1.0) for v in (False, True)]
-    a, b = (r.network_.state_dict()["head.weight"] for r in runs)
-    assert not torch.equal(a, b)

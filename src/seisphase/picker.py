@@ -121,25 +121,6 @@ def _turn_horizontals(rng, xb: np.ndarray) -> None:
         xb[sel, 1], xb[sel, 2] = a[sel], b[sel]
 
 
-def vertical_copies(traces, picks):
-    """``traces`` plus a vertical-only copy (E = N = 0) of each three-component one, and
-    ``picks`` with the copies' picks added (``trace`` = the copy's index).
-
-    A single-component station is read as Z with dead horizontals; these copies show the
-    picker what the labelled arrivals look like there (``extra_vertical_copies``)."""
-    import pandas as pd
-
-    traces = list(traces)
-    rows, n = [picks], len(traces)
-    for t in range(n):
-        if np.any(traces[t][1:]):
-            copy = np.array(traces[t], copy=True)
-            copy[1:] = 0.0
-            rows.append(picks[picks["trace"] == t].assign(trace=len(traces)))
-            traces.append(copy)
-    return traces, pd.concat(rows, ignore_index=True)
-
-
 def _batches(rng, pools, weights, cfg: PickerConfig, net: PickNet):
     """Endless batches mixing the pools in proportion to ``weights``."""
     while True:
@@ -181,10 +162,7 @@ def train_picker(config: PickerConfig = PickerConfig(),  # noqa: B008 (frozen: i
     rng = np.random.default_rng(config.seed + 1)
     pools, weights = [_synthetic_pool(config)], [1.0]
     if extra is not None:
-        traces, table = extra
-        if config.extra_vertical_copies:
-            traces, table = vertical_copies(traces, table)
-        pools.append(_pool(traces, table, config.sigma_s * SAMPLING_RATE))
+        pools.append(_pool(extra[0], extra[1], config.sigma_s * SAMPLING_RATE))
         weights = [1.0 - extra_fraction, extra_fraction]
     t_data = time.perf_counter() - t0
     net = PickNet(3, None, 3, config.width, config.context)

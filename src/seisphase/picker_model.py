@@ -62,7 +62,6 @@ class PickerConfig:
     vertical_only_fraction: float = 0.15  # synthetic records with E = N = 0
     padding_fraction: float = 0.1   # synthetic records with a constant stretch at an end
     calibrate: bool = True          # choose threshold_p / _s on held-out synthetic records
-    extra_vertical_copies: bool = False  # add a Z-only copy of each 3-component extra record
 
 
 # -- normalisation --------------------------------------------------------------------------
