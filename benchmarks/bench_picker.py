@@ -1,7 +1,7 @@
 """The scan-ready picker (PickNet): speed against SeisBench's GPD ``annotate``, and pick quality
 on the real records and on synthetic continuous data, against STA/LTA, in one run.
 
-    python benchmarks/bench_picker.py [--model-dir DIR | --train-steps 6000 [--config JSON]] [--threads 2]
+    python benchmarks/bench_picker.py [--model-dir DIR | --train-steps 3000 [--config JSON]] [--threads 2]
                                       [--stride 4] [--no-seisbench] [--no-speed] [--no-quality]
 
 **Speed.** One station-hour of 3-component 100 Hz data (``bench_scan.station_hours``) scanned by
@@ -27,10 +27,10 @@ fine-tuned on one half of the stations' records (cut by
 ``--real-fraction`` of each batch), its thresholds are chosen on that half, and it picks the
 other half; then the halves swap and the picks of both are scored together.
 
-    python benchmarks/bench_picker.py --train-steps 6000 --config '{"max_seconds": 1e9}' \
+    python benchmarks/bench_picker.py --train-steps 3000 --config '{"max_seconds": 1e9}' \
         --save bench-results/picker --cross-fit --crossfit-seeds 0 1 2
 
-(the default picker: width 32, 11.6-s context, 4000 synthetic records; 8 minutes to train
+(the default picker: width 32, 11.6-s context, 4000 synthetic records; 4 minutes to train
 on 2 cores, about 5 minutes per cross-fit seed).
 """
 
@@ -180,7 +180,7 @@ def quality_synthetic(picker, args) -> dict:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model-dir", help="saved picker (Picker.save); default: train one")
-    p.add_argument("--train-steps", type=int, default=6000)
+    p.add_argument("--train-steps", type=int, default=3000)
     p.add_argument("--save", help="save the trained picker here")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeat", type=int, default=2)

@@ -54,7 +54,7 @@ class PickerConfig:
     batch_size: int = 32
     lr: float = 2e-3
     max_seconds: float = 600.0      # safety stop on slow machines
-    max_steps: int = 6000           # the learning-rate schedule spans these steps
+    max_steps: int = 3000           # the learning-rate schedule spans these steps
     seed: int = 0
     threshold_p: float = 0.5        # recommended extract_picks thresholds (calibrated on
     threshold_s: float = 0.5        # synthetic validation records when ``calibrate``)

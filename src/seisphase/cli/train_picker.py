@@ -27,7 +27,7 @@ def add_parser(sub) -> None:
     p.add_argument("--record-s", type=float, default=30.0,
                    help="length of the records cut from --waveforms, s (default 30)")
     p.add_argument("--steps", type=int,
-                   help="optimisation steps (default 6000; 1500 with --init)")
+                   help="optimisation steps (default 3000; 1500 with --init)")
     p.add_argument("--lr", type=float, help="peak learning rate (default 2e-3; 1e-3 with --init)")
     p.add_argument("--synthetic-records", type=int,
                    help="synthetic 60-s records to train on (default 4000)")
@@ -53,7 +53,7 @@ def run(args) -> int:
     if not 0 <= args.real_fraction <= 1:
         raise ConfigError(f"--real-fraction must be between 0 and 1, got {args.real_fraction}")
     init = Picker.load(args.init) if args.init else None
-    steps = args.steps if args.steps is not None else (1500 if init else 6000)
+    steps = args.steps if args.steps is not None else (1500 if init else 3000)
     lr = args.lr if args.lr is not None else (1e-3 if init else 2e-3)
     if steps < 1 or not lr > 0:
         raise ConfigError("--steps must be at least 1 and --lr positive")
