@@ -19,7 +19,7 @@ is arbitrary, and these turns are exact on normalised data (on the 92 real recor
 station-grouped over 3 seeds: P F1 0.773 ± 0.015, S 0.622 ± 0.030, against 0.759 / 0.645 in
 one run without them: no difference beyond the seed spread). ``pick_weight`` > 0 up-weights the loss at
 pick positions (off by default: it raised false picks in short runs). With ``calibrate`` (the
-default) the trained picker's ``threshold_p`` / ``threshold_s`` are the F1-best ones on 40
+default) the trained picker's ``threshold_p`` / ``threshold_s`` are the F1-best ones on 6
 held-out synthetic 10-minute records (:func:`calibrate_thresholds`, 1 h of data, a few seconds).
 """
 

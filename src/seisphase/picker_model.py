@@ -189,7 +189,8 @@ class Picker:
 
     @torch.inference_mode()
     def predict_proba(self, X) -> np.ndarray:
-        """Probabilities of windows ``(n_windows, 3, 400)`` (or :class:`Windows`), each normalised alone."""
+        """Probabilities of windows ``(n_windows, 3, n_samples_)`` (or :class:`Windows`), each
+        normalised alone."""
         x = np.asarray(getattr(X, "waveforms", X), dtype=np.float32)
         comps = getattr(X, "components", self.components_)
         if comps != self.components_:

@@ -67,10 +67,8 @@ def receptive_field(context: int = 0) -> int:
 
 
 def window_samples(context: int = 0) -> int:
-    """Default window of a PickNet: 400 samples (4 s) for ``context`` 0, else the receptive
-    field rounded up to a multiple of 8, plus 8."""
-    if context == 0:
-        return 400
+    """Default window of a PickNet: the receptive field rounded up to a multiple of 8, plus 8
+    (400 samples, 4 s, for ``context`` 0)."""
     return -(-receptive_field(context) // 8) * 8 + 8
 
 
