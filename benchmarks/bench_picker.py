@@ -158,13 +158,14 @@ def quality_real_crossfit(args, base) -> dict:
 
 
 def quality_synthetic(picker, args) -> dict:
-    from seisphase.data.continuous_synthetic import make_continuous
+    from seisphase.data.continuous_synthetic import EVALUATION_EVENTS_PER_HOUR, make_continuous
     from seisphase.pick_scoring import format_scores, match_picks
     from seisphase.picker_crossfit import picks_at
     from seisphase.scan import scan
 
     stream, reference = make_continuous(args.synthetic_records, SYNTHETIC_RECORD_S, seed=12345,
-                                        events_per_trace=SYNTHETIC_RECORD_S / 80, as_stream=True)
+                                        events_per_trace=SYNTHETIC_RECORD_S * EVALUATION_EVENTS_PER_HOUR / 3600,
+                                        as_stream=True)
     probs, report = scan(stream, picker, stride=args.stride)
     picks = picks_at([probs], picker.config.threshold_p, picker.config.threshold_s)
     print(f"\nsynthetic continuous: {args.synthetic_records} records x {SYNTHETIC_RECORD_S:.0f} s "

@@ -246,7 +246,7 @@ def _scan_stage(out: Path, cfg: DemoConfig, progress: bool) -> dict:
     import obspy
     import pandas as pd
 
-    from seisphase.data.continuous_synthetic import make_continuous
+    from seisphase.data.continuous_synthetic import EVALUATION_EVENTS_PER_HOUR, make_continuous
     from seisphase.pick_scoring import format_scores, match_picks, stalta_picks
     from seisphase.picker import PickerConfig, train_picker
     from seisphase.picks import extract_picks, picks_to_dataframe, write_picks_csv, write_quakeml
@@ -263,9 +263,9 @@ def _scan_stage(out: Path, cfg: DemoConfig, progress: bool) -> dict:
     tp, ts = picker.config.threshold_p, picker.config.threshold_s
     scores = {}
 
-    stream, reference = make_continuous(cfg.synthetic_records, cfg.synthetic_record_s,
-                                        seed=cfg.seed + 7, events_per_trace=cfg.synthetic_record_s / 80,
-                                        as_stream=True)
+    stream, reference = make_continuous(
+        cfg.synthetic_records, cfg.synthetic_record_s, seed=cfg.seed + 7, as_stream=True,
+        events_per_trace=cfg.synthetic_record_s * EVALUATION_EVENTS_PER_HOUR / 3600)
     probs, report = scan(stream, picker, stride=4)
     picks = extract_picks(probs, tp, ts)
     write_picks_csv(picks, scan_dir / "synthetic_picks.csv")

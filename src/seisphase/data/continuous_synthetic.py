@@ -34,6 +34,10 @@ from seisphase.errors import ConfigError
 T0 = "2024-01-01T00:00:00"
 """Start time of every trace of :func:`make_continuous` (stations are named by trace)."""
 
+EVALUATION_EVENTS_PER_HOUR = 45.0
+"""Event rate of the held-out records the picker is scored on (demo and benchmark):
+``events_per_trace = duration_s * EVALUATION_EVENTS_PER_HOUR / 3600``."""
+
 PICK_COLUMNS = ("trace", "network", "station", "phase", "sample", "time", "event_id",
                 "source_station", "snr", "magnitude", "distance_km", "sp_seconds",
                 "vertical_only")
