@@ -11,7 +11,9 @@ multiple of the grid). Printed: s / station-hour, ratio, station-days per comput
 
 **Pick quality, real.** Every record of ``tests/data/real_dev_continuous`` is scanned once; the
 stations are split in two halves (station-grouped); the P and S thresholds that maximise F1
-at 0.5 s on one half are applied to the other half and vice versa, and the picks of both
+at 0.5 s on one half (S apart for the stations without horizontals:
+:func:`~seisphase.picker_crossfit.best_thresholds`) are applied to the other half and vice
+versa, and the picks of both
 halves are scored together: precision, recall, F1 at 0.5 s and 0.1 s, residual mean / std,
 false picks per hour. STA/LTA (P only) on the same records for reference.
 
@@ -114,10 +116,9 @@ def quality_real(picker, args) -> dict:
         fit = [p for f, p in zip(files, probs, strict=True) if half[sta_of[f]] == h]
         test = [p for f, p in zip(files, probs, strict=True) if half[sta_of[f]] != h]
         ref_fit = reference[ref_key.map(half) == h]
-        tp, ts = best_thresholds(fit, ref_fit, hours[h])
-        chosen[1 - h] = (tp, ts)
-        tables.append(picks_at(test, tp, ts))
-    print("thresholds (P, S) chosen on the other half: "
+        chosen[1 - h] = best_thresholds(fit, ref_fit, hours[h])
+        tables.append(picks_at(test, *chosen[1 - h]))
+    print("thresholds (P, S, S vertical-only) chosen on the other half: "
           + ", ".join(f"half {h}: {chosen[h]}" for h in (0, 1)))
     picks = pd.concat(tables, ignore_index=True)
     out = {}
@@ -167,10 +168,10 @@ def quality_synthetic(picker, args) -> dict:
                                         events_per_trace=SYNTHETIC_RECORD_S * EVALUATION_EVENTS_PER_HOUR / 3600,
                                         as_stream=True)
     probs, report = scan(stream, picker, stride=args.stride)
-    picks = picks_at([probs], picker.config.threshold_p, picker.config.threshold_s)
+    picks = picks_at([probs], **picker.thresholds())
     print(f"\nsynthetic continuous: {args.synthetic_records} records x {SYNTHETIC_RECORD_S:.0f} s "
           f"({report['hours']:.2f} h), "
-          f"{len(reference)} picks, thresholds {picker.config.threshold_p}, {picker.config.threshold_s}")
+          f"{len(reference)} picks, thresholds {picker.thresholds()}")
     out = {}
     for tol in (0.5, 0.1):
         out[tol] = match_picks(picks, reference, tol, report["hours"])

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from obspy import Stream, Trace, UTCDateTime
 
 import seisphase.picker_crossfit as cf
 from seisphase.errors import ConfigError, DataError
+from seisphase.pick_scoring import match_picks
 from seisphase.picker import PickerConfig, train_picker
 
 REAL = Path(__file__).parent / "data" / "real_dev_continuous"
@@ -55,6 +58,44 @@ def test_every_record_is_picked_by_a_picker_that_never_saw_its_station(base, mon
     assert result.scores[0.5]["P"]["n_reference"] == (picks.phase == "P").sum()
     assert result.hours == pytest.approx(len(files) * 90 / 3600, rel=1e-3)
     assert result.steps == [2, 2]
+
+
+def _probs(sta, zero_filled, s_peaks, p_peaks=()):
+    """A scan-like stream of one station: P and S Gaussian bumps ``(time_s, height)``."""
+    t0 = UTCDateTime(2021, 6, 1)
+    t = np.arange(1200) / 10.0
+    out = Stream()
+    for phase, peaks in (("P", p_peaks), ("S", s_peaks)):
+        data = sum((h * np.exp(-0.5 * ((t - c) / 0.2) ** 2) for c, h in peaks), np.zeros(len(t)))
+        tr = Trace(data.astype(np.float32), header={"network": "XX", "station": sta,
+                                                    "channel": f"PR{phase}", "sampling_rate": 10.0,
+                                                    "starttime": t0})
+        tr.stats.seisphase = {"phase": phase, "trace_id": f"XX.{sta}..HHZ",
+                              "zero_filled": zero_filled}
+        out.append(tr)
+    return out
+
+
+def test_best_thresholds_choose_s_apart_for_vertical_only_stations():
+    t0 = UTCDateTime(2021, 6, 1)
+    events = (20.0, 50.0, 80.0)
+    # 3-component station: S peaks 0.9 at the arrivals, false bumps of 0.5 between them;
+    # vertical-only station: weak S (0.35) at the arrivals, false bumps of 0.2
+    probs = [_probs("T", "", [(e + 5, 0.9) for e in events] + [(e + 15, 0.5) for e in events],
+                    [(e, 0.9) for e in events]),
+             _probs("V", "NE", [(e + 5, 0.35) for e in events] + [(e + 15, 0.2) for e in events],
+                    [(e, 0.9) for e in events])]
+    reference = pd.DataFrame([{"network": "XX", "station": s, "phase": ph, "time": str(t0 + e + dt)}
+                              for s in "TV" for e in events for ph, dt in (("P", 0), ("S", 5))])
+    tp, ts, tsv = cf.best_thresholds(probs, reference, 1.0)
+    assert 0.5 < ts <= 0.9 and 0.2 < tsv <= 0.35 and tp <= 0.9
+    picks = cf.picks_at(probs, tp, ts, tsv)
+    scores = match_picks(picks, reference, 0.5, 1.0)
+    assert scores["S"]["f1"] == 1.0 and scores["P"]["f1"] == 1.0
+    # one threshold for all S would miss the weak S or pick the false bumps
+    assert match_picks(cf.picks_at(probs, tp, ts), reference, 0.5, 1.0)["S"]["f1"] < 1.0
+    # without vertical-only stations the vertical threshold is the S one
+    assert cf.best_thresholds(probs[:1], reference[reference.station == "T"], 1.0)[1:] == (ts, ts)
 
 
 def test_cross_fit_refuses_one_station_and_an_untrained_base(base):

@@ -62,6 +62,31 @@ def test_thresholds_and_trigger_off_level():
     assert extract_picks(Stream([tr]), threshold_s=0.1) == one  # S threshold: no S trace
 
 
+def _scanned(tr, zero_filled):
+    tr.stats.seisphase = {"phase": tr.stats.channel[-1], "trace_id": "XX.AAA..HHZ",
+                          "zero_filled": zero_filled}
+    return tr
+
+
+@pytest.mark.parametrize("zero_filled, picked", [("NE", True), ("EN", True), ("E", False),
+                                                  ("", False), (None, False)])
+def test_vertical_only_stations_get_their_own_s_threshold(zero_filled, picked):
+    tr = prob_trace([(20, 0.4, 0.3)], phase="S")
+    if zero_filled is not None:
+        tr = _scanned(tr, zero_filled)
+    picks = extract_picks(Stream([tr]), threshold_s=0.6, threshold_s_vertical=0.3)
+    assert [round(q.time - T0, 1) for q in picks] == ([20.0] if picked else [])
+    # a P trace of the same station keeps threshold_p; None means threshold_s everywhere
+    p = _scanned(prob_trace([(20, 0.4, 0.3)]), "NE")
+    assert extract_picks(Stream([p]), threshold_p=0.6, threshold_s_vertical=0.3) == []
+    assert extract_picks(Stream([tr]), threshold_s=0.6) == []
+
+
+def test_vertical_only_threshold_is_checked():
+    with pytest.raises(DataError, match="threshold_s_vertical"):
+        extract_picks(Stream([prob_trace([(20, 0.4, 0.3)], phase="S")]), threshold_s_vertical=0)
+
+
 def test_minimum_separation_keeps_the_higher_pick():
     tr = prob_trace([(20, 0.7, 0.2), (20.8, 0.9, 0.2), (30, 0.6, 0.2)])
     kw = dict(threshold_p=0.5, off_ratio=1.0)

@@ -119,3 +119,37 @@ def test_training_crops_turn_the_horizontals_exactly_and_reproducibly():
         seen.add(key)
     assert len(seen) == 8
 
+
+
+def test_cli_scan_picks_with_the_pickers_own_thresholds_unless_told(tmp_path):
+    """A picker's calibrated thresholds (S apart for vertical-only stations) are the scan
+    defaults; --threshold-* override them; other models default to 0.5."""
+    from argparse import Namespace
+    from dataclasses import replace
+
+    from seisphase.cli.scan import _thresholds
+    from seisphase.picker import PickerConfig, train_picker
+
+    picker = train_picker(PickerConfig(n_traces=4, duration_s=20, max_steps=2, batch_size=4,
+                                       width=8, context=0, calibrate=False))
+    picker.config = replace(picker.config, threshold_p=0.3, threshold_s=0.4, threshold_s_vertical=0.2)
+
+    def given(p=None, s=None, sv=None):
+        return _thresholds(Namespace(threshold_p=p, threshold_s=s, threshold_s_vertical=sv), picker)
+
+    assert given() == {"threshold_p": 0.3, "threshold_s": 0.4, "threshold_s_vertical": 0.2}
+    assert given(p="0.7", s="0.6") == {"threshold_p": 0.7, "threshold_s": 0.6, "threshold_s_vertical": None}
+    assert given(sv="0.1")["threshold_s_vertical"] == 0.1
+    assert _thresholds(Namespace(threshold_p=None, threshold_s=None, threshold_s_vertical=None),
+                       object()) == {"threshold_p": 0.5, "threshold_s": 0.5, "threshold_s_vertical": None}
+
+    # end to end: thresholds of 1 in the saved picker give no picks; low ones on the command line do
+    files, _ = _real()
+    picker.config = replace(picker.config, threshold_p=1.0, threshold_s=1.0, threshold_s_vertical=1.0)
+    picker.save(tmp_path / "p")
+    out = tmp_path / "picks.csv"
+    assert main(["scan", str(tmp_path / "p"), *files, "--quiet", "--stride", "4", "--out", str(out)]) == 0
+    assert len(pd.read_csv(out)) == 0
+    assert main(["scan", str(tmp_path / "p"), *files, "--quiet", "--stride", "4", "--out", str(out),
+                 "--threshold-p", "0.01", "--threshold-s", "0.01"]) == 0
+    assert len(pd.read_csv(out)) > 0

@@ -260,14 +260,14 @@ def _scan_stage(out: Path, cfg: DemoConfig, progress: bool) -> dict:
                                        seed=cfg.seed), progress=False)
     picker.save(out / "models" / "picker")
     _say(f"picker trained: {picker.history_['steps']} steps in {time.perf_counter() - t0:.0f} s")
-    tp, ts = picker.config.threshold_p, picker.config.threshold_s
+    thresholds = picker.thresholds()
     scores = {}
 
     stream, reference = make_continuous(
         cfg.synthetic_records, cfg.synthetic_record_s, seed=cfg.seed + 7, as_stream=True,
         events_per_trace=cfg.synthetic_record_s * EVALUATION_EVENTS_PER_HOUR / 3600)
     probs, report = scan(stream, picker, stride=4)
-    picks = extract_picks(probs, tp, ts)
+    picks = extract_picks(probs, **thresholds)
     write_picks_csv(picks, scan_dir / "synthetic_picks.csv")
     write_quakeml(picks, scan_dir / "synthetic_picks.xml")
     scores["synthetic"] = {tol: match_picks(picks_to_dataframe(picks), reference, tol,
@@ -281,7 +281,7 @@ def _scan_stage(out: Path, cfg: DemoConfig, progress: bool) -> dict:
     real_picks = []
     for k, st in enumerate(streams):
         probs, _ = scan(st, picker, stride=4)
-        found = extract_picks(probs, tp, ts)
+        found = extract_picks(probs, **thresholds)
         real_picks += found
         if k < 3:
             save_figure(plot_scan(st, probs, found, station=files[k].split("/")[-1]),

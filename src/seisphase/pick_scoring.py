@@ -17,7 +17,7 @@ from seisphase.errors import DataError
 from seisphase.picks import Pick
 
 
-def _station_keys(df):
+def station_keys(df):
     """``NET.STA`` per row, from ``network``+``station``, ``station_id`` or ``trace_id``."""
     if {"network", "station"} <= set(df.columns):
         return df["network"].astype(str) + "." + df["station"].astype(str)
@@ -40,7 +40,7 @@ def _normalise(df, name: str):
         raise DataError(f"{name} lack the column(s) {sorted(missing)}")
     times = pd.to_datetime(df["time"].astype(str), utc=True, format="ISO8601")
     return pd.DataFrame({
-        "station": _station_keys(df).to_numpy(),
+        "station": station_keys(df).to_numpy(),
         "phase": df["phase"].astype(str).to_numpy(),
         "t": (times - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(),
     })

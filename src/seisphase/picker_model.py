@@ -58,6 +58,7 @@ class PickerConfig:
     seed: int = 0
     threshold_p: float = 0.5        # recommended extract_picks thresholds (calibrated on
     threshold_s: float = 0.5        # synthetic validation records when ``calibrate``)
+    threshold_s_vertical: float | None = None  # S threshold of stations without horizontals
     pick_weight: float = 0.0        # loss weight 1 + pick_weight * P(pick) per output position
     vertical_only_fraction: float = 0.15  # synthetic records with E = N = 0
     padding_fraction: float = 0.1   # synthetic records with a constant stretch at an end
@@ -173,7 +174,7 @@ class Picker:
     --------
     >>> picker = train_picker(PickerConfig(max_steps=3000))          # doctest: +SKIP
     >>> probs, report = scan(stream, picker, stride=4)              # doctest: +SKIP
-    >>> picks = extract_picks(probs, picker.config.threshold_p, picker.config.threshold_s)  # doctest: +SKIP
+    >>> picks = extract_picks(probs, **picker.thresholds())          # doctest: +SKIP
     """
 
     classes_ = np.array(PHASES)
@@ -186,6 +187,15 @@ class Picker:
         self.config = config
         self.history_ = history or {}
         self.n_samples_ = network.n_samples
+
+    def thresholds(self) -> dict:
+        """The recommended :func:`~seisphase.picks.extract_picks` thresholds (keyword
+        arguments): ``threshold_p``, ``threshold_s`` and ``threshold_s_vertical`` (for stations
+        scanned without horizontals; ``threshold_s`` when the config has none)."""
+        c = self.config
+        vertical = c.threshold_s if c.threshold_s_vertical is None else c.threshold_s_vertical
+        return {"threshold_p": c.threshold_p, "threshold_s": c.threshold_s,
+                "threshold_s_vertical": vertical}
 
     @torch.inference_mode()
     def predict_proba(self, X) -> np.ndarray:

@@ -8,7 +8,11 @@ ObsPy/QuakeML at the edge.
 How a pick is made, per phase and trace:
 
 1. **trigger:** on where the probability reaches the phase's threshold, off where it falls
-   below ``threshold * off_ratio`` (:func:`obspy.signal.trigger.trigger_onset`);
+   below ``threshold * off_ratio`` (:func:`obspy.signal.trigger.trigger_onset`). Stations
+   scanned without horizontals (both ``N`` and ``E`` zero-filled, see
+   :func:`seisphase.scan.scan`) may get their own S threshold, ``threshold_s_vertical``:
+   without horizontals a picker is less sure of S, and on the real records the best S
+   threshold there is about half the 3-component one;
 2. **time:** the largest probability sample of the trigger, refined to a fraction of a sample by
    a parabola through it and its two neighbours (the vertex, at most half a sample away);
 3. **separation:** of two picks of the same phase on the same trace closer than
@@ -94,6 +98,13 @@ def phase_of(trace) -> str | None:
     return None
 
 
+def vertical_only(info) -> bool:
+    """Whether a probability trace's ``stats.seisphase`` record says both horizontals were
+    zero-filled (the station was scanned from its vertical alone)."""
+    filled = (info or {}).get("zero_filled", "")
+    return "N" in filled and "E" in filled
+
+
 def _parabolic(p: np.ndarray, k: int) -> float:
     """Offset (samples, within ±0.5) of the vertex of the parabola through p[k-1:k+2]."""
     if k == 0 or k == len(p) - 1:
@@ -138,7 +149,8 @@ def _separate(picks: list[Pick], min_separation_s: float) -> list[Pick]:
 
 
 def extract_picks(probabilities, threshold_p: float = 0.5, threshold_s: float = 0.5,
-                  off_ratio: float = 0.5, min_separation_s: float = 1.0) -> list[Pick]:
+                  off_ratio: float = 0.5, min_separation_s: float = 1.0,
+                  threshold_s_vertical: float | None = None) -> list[Pick]:
     """Turn probability traces into P and S picks.
 
     Parameters
@@ -152,6 +164,10 @@ def extract_picks(probabilities, threshold_p: float = 0.5, threshold_s: float = 
         Trigger-off level as a fraction of the threshold, in (0, 1].
     min_separation_s : float
         Minimum time between two picks of one phase on one trace; the weaker one is dropped.
+    threshold_s_vertical : float, optional
+        S threshold of traces scanned without horizontals (``stats.seisphase.zero_filled``
+        holds ``N`` and ``E``); ``None``: ``threshold_s``. Traces without that record (e.g.
+        read back from miniSEED) use ``threshold_s``.
 
     Returns
     -------
@@ -167,8 +183,10 @@ def extract_picks(probabilities, threshold_p: float = 0.5, threshold_s: float = 
     from obspy.signal.trigger import trigger_onset
 
     thresholds = {"P": threshold_p, "S": threshold_s}
+    if threshold_s_vertical is None:
+        threshold_s_vertical = threshold_s
     for name, value in [("threshold_p", threshold_p), ("threshold_s", threshold_s),
-                        ("off_ratio", off_ratio)]:
+                        ("threshold_s_vertical", threshold_s_vertical), ("off_ratio", off_ratio)]:
         if not 0 < value <= 1:
             raise DataError(f"{name} must lie in (0, 1], got {value!r}")
     if min_separation_s < 0:
@@ -178,9 +196,11 @@ def extract_picks(probabilities, threshold_p: float = 0.5, threshold_s: float = 
         phase = phase_of(tr)
         if phase not in thresholds or tr.stats.npts == 0:
             continue
-        thr = thresholds[phase]
         p = np.nan_to_num(np.asarray(tr.data, dtype=np.float64))
         extra = getattr(tr.stats, "seisphase", None) or {}
+        thr = thresholds[phase]
+        if phase == "S" and vertical_only(extra):
+            thr = threshold_s_vertical
         trace_id = extra.get("trace_id", tr.id)
         start, dt = tr.stats.starttime, tr.stats.delta
         for on, off in trigger_onset(p, thr, thr * off_ratio):

@@ -35,11 +35,15 @@ def add_parser(sub) -> None:
     g = p.add_argument_group("picking")
     g.add_argument("--stride", type=int, default=10, metavar="N",
                    help="window step in samples at the model's rate (default 10)")
-    g.add_argument("--threshold-p", default="0.5", metavar="P",
-                   help="P trigger probability (default 0.5), or precision:0.9 for the threshold "
-                        "that reached that window precision on the model's validation split")
-    g.add_argument("--threshold-s", default="0.5", metavar="P",
-                   help="S trigger probability (default 0.5), or precision:0.9 (see --threshold-p)")
+    g.add_argument("--threshold-p", metavar="P",
+                   help="P trigger probability (default: a picker's calibrated threshold, 0.5 for "
+                        "other models), or precision:0.9 for the threshold that reached that "
+                        "window precision on the model's validation split")
+    g.add_argument("--threshold-s", metavar="P",
+                   help="S trigger probability (default: as --threshold-p), or precision:0.9")
+    g.add_argument("--threshold-s-vertical", metavar="P",
+                   help="S trigger probability at stations without horizontals (default: a "
+                        "picker's calibrated one, else --threshold-s)")
     g.add_argument("--min-separation", type=float, default=1.0, metavar="SECONDS",
                    help="minimum time between two picks of one phase and station (default 1)")
     g = p.add_argument_group("outputs")
@@ -72,8 +76,10 @@ def _check_args(args):
         raise ConfigError(f"--end ({end}) must come after --start ({start})")
     if args.stride < 1:
         raise ConfigError(f"--stride must be at least 1 sample, got {args.stride}")
-    for name in ("threshold_p", "threshold_s"):
+    for name in ("threshold_p", "threshold_s", "threshold_s_vertical"):
         value = getattr(args, name)
+        if value is None:
+            continue
         number = value.split(":", 1)[1] if value.startswith("precision:") else value
         try:
             ok = 0 < float(number) <= 1
@@ -168,6 +174,21 @@ def _plot(waveforms, probabilities, picks, station, path):
     save_figure(plot_scan(waveforms, probabilities, picks, station=station), path, dpi=100)
 
 
+def _thresholds(args, model) -> dict:
+    """extract_picks thresholds: the options given, else the picker's own, else 0.5."""
+    own = model.thresholds() if hasattr(model, "thresholds") else {}
+    tp = (own.get("threshold_p", 0.5) if args.threshold_p is None
+          else _threshold(args.threshold_p, model, "P"))
+    if args.threshold_s is None:
+        ts, tsv = own.get("threshold_s", 0.5), own.get("threshold_s_vertical")
+    else:
+        ts = _threshold(args.threshold_s, model, "S")
+        tsv = None  # an S threshold given by the user holds everywhere unless told otherwise
+    if args.threshold_s_vertical is not None:
+        tsv = _threshold(args.threshold_s_vertical, model, "S")
+    return {"threshold_p": tp, "threshold_s": ts, "threshold_s_vertical": tsv}
+
+
 def _threshold(value: str, model, phase: str) -> float:
     """A probability, or the validation threshold stored for a target precision."""
     if not value.startswith("precision:"):
@@ -198,8 +219,7 @@ def run(args) -> int:
         model = Picker.load(args.model_dir)
     else:
         model = PhaseClassifier.load(args.model_dir)
-    threshold_p = _threshold(args.threshold_p, model, "P")
-    threshold_s = _threshold(args.threshold_s, model, "S")
+    thresholds = _thresholds(args, model)
     source = (_read_sds(args.sds, start, end, stations) if args.sds
               else _read_files(args.waveforms, start, end, stations))
     probabilities, reports, thinned = obspy.Stream(), [], {}
@@ -225,8 +245,7 @@ def run(args) -> int:
     if short:
         warnings.warn(f"{short} gap-free segment(s) shorter than one window were not scanned",
                       stacklevel=1)
-    picks = extract_picks(probabilities, threshold_p, threshold_s,
-                          min_separation_s=args.min_separation)
+    picks = extract_picks(probabilities, min_separation_s=args.min_separation, **thresholds)
 
     with contextlib.ExitStack() as stack:  # rename every output only when all are written
         tmp = stack.enter_context(atomic_path(args.out))
