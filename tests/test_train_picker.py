@@ -73,8 +73,15 @@ def test_cli_trains_with_real_records_then_fine_tunes(tmp_path, capsys):
     small = ["--synthetic-records", "4", "--quiet", "--threads", "2"]
     assert main(["train-picker", "--steps", "3", *small, "--waveforms", *files, "--picks",
                  str(tmp_path / "picks.csv"), "--out", str(tmp_path / "p")]) == 0
-    err = capsys.readouterr().err
-    assert "real records:" in err and "4 of 4 picks inside the data" in err
+    captured = capsys.readouterr()
+    assert "real records:" in captured.err and "4 of 4 picks inside the data" in captured.err
+    # thresholds chosen on the labelled records, S apart for the vertical-only station
+    from seisphase.picker_crossfit import THRESHOLDS
+
+    doc = json.loads((tmp_path / "p" / "picker.json").read_text())
+    chosen = [doc["config"][k] for k in ("threshold_p", "threshold_s", "threshold_s_vertical")]
+    assert all(t in THRESHOLDS for t in chosen), chosen
+    assert "chosen on your records" in captured.out and doc["history"]["thresholds_from"]
     assert main(["train-picker", "--init", str(tmp_path / "p"), "--steps", "2", *small,
                  "--out", str(tmp_path / "q")]) == 0
     doc = json.loads((tmp_path / "q" / "picker.json").read_text())

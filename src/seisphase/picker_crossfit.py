@@ -131,6 +131,19 @@ def best_thresholds(probabilities: list, reference: pd.DataFrame, hours: float,
     return tp, ts, ts if tsv is None else tsv
 
 
+def thresholds_on_records(picker: Picker, streams: list, picks, stride: int = 4,
+                          tolerance_s: float = 0.5) -> tuple[float, float, float]:
+    """:func:`best_thresholds` of ``picker`` on labelled records: ObsPy streams (or waveform
+    files) and their analyst picks (path or DataFrame). ``seisphase train-picker`` uses it to
+    set a fine-tuned picker's thresholds on the records it was fine-tuned on, which is what
+    :func:`cross_fit_picker` does for each station half (and so what its scores measure)."""
+    import obspy
+
+    streams = [st if isinstance(st, obspy.Stream) else obspy.read(str(st)) for st in streams]
+    probabilities = [scan(st, picker, stride=stride)[0] for st in streams]
+    return best_thresholds(probabilities, read_picks(picks), _hours(streams), tolerance_s)
+
+
 def _hours(streams) -> float:
     return sum(max(tr.stats.endtime - tr.stats.starttime for tr in st) for st in streams) / 3600
 
@@ -181,9 +194,8 @@ def cross_fit_picker(files, picks, base: Picker, *, steps: int = 1500, lr: float
         picker = train_picker(replace(base.config, max_steps=steps, lr=lr, seed=2 * seed + h,
                                       max_seconds=1e9, calibrate=False),
                               extra=(traces, table), extra_fraction=real_fraction, init=base)
-        fit_probs = [scan(streams[f], picker, stride=stride)[0] for f in fit]
-        fit_hours = _hours(streams[f] for f in fit)
-        tp, ts, tsv = best_thresholds(fit_probs, reference[ref_half == h], fit_hours, tolerances[0])
+        tp, ts, tsv = thresholds_on_records(picker, [streams[f] for f in fit],
+                                            reference[ref_half == h], stride, tolerances[0])
         thresholds[1 - h] = (tp, ts, tsv)
         steps_run.append(int(picker.history_.get("steps", steps)))
         found += _picks([scan(streams[f], picker, stride=stride)[0] for f in test], tp, ts, tsv)

@@ -13,7 +13,9 @@ def add_parser(sub) -> None:
                     "--waveforms and --picks, your own labelled continuous data are mixed into "
                     "every batch; with --init an existing picker is fine-tuned instead of "
                     "starting from scratch. P and S thresholds are calibrated on held-out "
-                    "synthetic records (override them at scan time with --threshold-p/-s). "
+                    "synthetic records, or with --waveforms chosen on your records (P, S, and S "
+                    "at vertical-only stations); override them at scan time with "
+                    "--threshold-p/-s. "
                     "PICKER_DIR gets picker.json and model.safetensors; use it as "
                     "'seisphase scan PICKER_DIR ...'.",
     )
@@ -64,7 +66,8 @@ def run(args) -> int:
     base = init.config if init else PickerConfig(**shape)
     if args.synthetic_records is not None:
         base = replace(base, n_traces=args.synthetic_records)
-    cfg = replace(base, max_steps=steps, lr=lr, seed=args.seed, max_seconds=1e9)
+    cfg = replace(base, max_steps=steps, lr=lr, seed=args.seed, max_seconds=1e9,
+                  calibrate=not args.waveforms)
     extra = None
     if args.waveforms:
         from seisphase.data.continuous_records import records_from_waveforms
@@ -85,9 +88,18 @@ def run(args) -> int:
         torch.set_num_threads(args.threads)
     picker = train_picker(cfg, extra=extra, extra_fraction=args.real_fraction,
                           progress=not args.quiet, init=init)
+    if args.waveforms:
+        from seisphase.picker_crossfit import thresholds_on_records
+
+        tp, ts, tsv = thresholds_on_records(picker, args.waveforms, args.picks)
+        picker.config = replace(picker.config, threshold_p=tp, threshold_s=ts,
+                                threshold_s_vertical=tsv, calibrate=True)
+        picker.history_["thresholds_from"] = f"{len(args.waveforms)} labelled waveform file(s)"
     h = picker.history_
     picker.save(args.out)
     print(f"saved {args.out}: {h['steps']} steps in {h['seconds']:.0f} s"
-          f"{' (fine-tuned from ' + args.init + ')' if init else ''}; thresholds P "
-          f"{picker.config.threshold_p}, S {picker.config.threshold_s}")
+          f"{' (fine-tuned from ' + args.init + ')' if init else ''}; thresholds "
+          f"({'chosen on your records' if args.waveforms else 'calibrated on synthetic records'}) "
+          + ", ".join(f"{k.removeprefix('threshold_').replace('_', ' ')} {v}"
+                      for k, v in picker.thresholds().items()))
     return 0
