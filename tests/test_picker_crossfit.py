@@ -43,6 +43,7 @@ def test_every_record_is_picked_by_a_picker_that_never_saw_its_station(base, mon
     trained_on = []
 
     def spy(config, extra=None, **kw):
+        assert config.s_sigma_s == 0.2 and config.sigma_s == base.config.sigma_s
         trained_on.append(set(extra[1]["station_id"]))
         return train_picker(config, extra=extra, **kw)
 

@@ -140,6 +140,17 @@ def test_pick_targets_are_soft_and_sum_to_one():
 
 
 @pytest.mark.slow
+def test_s_labels_can_be_wider_than_p_labels():
+    y = pick_targets(1000, [("P", 300.0), ("S", 700.0)], 10.0, s_sigma_samples=20.0)
+    np.testing.assert_allclose(y.sum(0), 1.0, atol=1e-6)
+    assert y[0, 300] == pytest.approx(1.0) and y[1, 700] == pytest.approx(1.0)
+    half = np.exp(-0.5)  # one sigma away
+    assert y[0, 310] == pytest.approx(half, rel=1e-5) and y[1, 720] == pytest.approx(half, rel=1e-5)
+    same = pick_targets(1000, [("P", 300.0), ("S", 700.0)], 10.0)
+    np.testing.assert_array_equal(y[0], same[0])  # P unchanged
+    assert (y[1] >= same[1] - 1e-7).all() and y[1].sum() == pytest.approx(2 * same[1].sum(), rel=1e-3)
+
+
 def test_training_reduces_loss_and_save_load_is_identical(tmp_path, trace):
     torch.set_num_threads(2)
     cfg = PickerConfig(n_traces=12, duration_s=20, max_steps=100, batch_size=8, width=16,

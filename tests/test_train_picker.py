@@ -82,6 +82,7 @@ def test_cli_trains_with_real_records_then_fine_tunes(tmp_path, capsys):
     chosen = [doc["config"][k] for k in ("threshold_p", "threshold_s", "threshold_s_vertical")]
     assert all(t in THRESHOLDS for t in chosen), chosen
     assert "chosen on your records" in captured.out and doc["history"]["thresholds_from"]
+    assert doc["config"]["s_sigma_s"] == 0.2  # wider S labels for analyst picks by default
     assert main(["train-picker", "--init", str(tmp_path / "p"), "--steps", "2", *small,
                  "--out", str(tmp_path / "q")]) == 0
     doc = json.loads((tmp_path / "q" / "picker.json").read_text())
@@ -95,6 +96,7 @@ def test_cli_trains_with_real_records_then_fine_tunes(tmp_path, capsys):
     (["--real-fraction", "2"], "between 0 and 1"),
     (["--steps", "0"], "--steps must be at least 1"),
     (["--init", "nowhere"], "cannot load a picker"),
+    (["--s-label-width", "0"], "--s-label-width must be positive"),
 ])
 def test_cli_errors(tmp_path, capsys, argv, match):
     assert main(["train-picker", *argv, "--out", str(tmp_path / "p")]) == 2

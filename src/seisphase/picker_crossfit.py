@@ -23,7 +23,7 @@ from seisphase.data.continuous_records import records_from_waveforms
 from seisphase.data.picklist import read_picks
 from seisphase.errors import ConfigError, DataError
 from seisphase.pick_scoring import match_picks, station_keys
-from seisphase.picker import Picker, train_picker
+from seisphase.picker import REAL_S_SIGMA_S, Picker, train_picker
 from seisphase.picks import extract_picks, picks_to_dataframe, vertical_only
 from seisphase.scan import scan
 
@@ -150,7 +150,8 @@ def _hours(streams) -> float:
 
 def cross_fit_picker(files, picks, base: Picker, *, steps: int = 1500, lr: float = 1e-3,
                      real_fraction: float = 0.7, stride: int = 4, record_s: float = 30.0,
-                     tolerances=(0.5, 0.1), seed: int = 0, progress=None) -> CrossFit:
+                     tolerances=(0.5, 0.1), seed: int = 0, s_sigma_s: float | None = REAL_S_SIGMA_S,
+                     progress=None) -> CrossFit:
     """Fine-tune ``base`` on one station half's records, pick the other half; swap (see module).
 
     Parameters
@@ -169,6 +170,9 @@ def cross_fit_picker(files, picks, base: Picker, *, steps: int = 1500, lr: float
         Length of the training records cut from ``files``.
     tolerances : sequence of float
         Tolerances (s) of the returned scores; thresholds are chosen at the first.
+    s_sigma_s : float or None
+        S label width (s) of the fine-tuning (:data:`~seisphase.picker.REAL_S_SIGMA_S`;
+        ``None``: the base picker's).
     seed : int
         Seeds the two fine-tunings (``2 * seed`` and ``2 * seed + 1``); with 92 picks a
         phase, scores of different seeds spread by a few hundredths, so compare several.
@@ -191,8 +195,9 @@ def cross_fit_picker(files, picks, base: Picker, *, steps: int = 1500, lr: float
         fit = [f for f in streams if halves[station_of[f]] == h]
         test = [f for f in streams if halves[station_of[f]] != h]
         traces, table, _ = records_from_waveforms(fit, reference[ref_half == h], record_s=record_s)
+        widths = {} if s_sigma_s is None else {"s_sigma_s": s_sigma_s}
         picker = train_picker(replace(base.config, max_steps=steps, lr=lr, seed=2 * seed + h,
-                                      max_seconds=1e9, calibrate=False),
+                                      max_seconds=1e9, calibrate=False, **widths),
                               extra=(traces, table), extra_fraction=real_fraction, init=base)
         tp, ts, tsv = thresholds_on_records(picker, [streams[f] for f in fit],
                                             reference[ref_half == h], stride, tolerances[0])

@@ -46,6 +46,7 @@ class PickerConfig:
     width: int = 32                 # PickNet first-layer filters
     context: int = 2                # PickNet long-range blocks (2: 11.6-s field and windows)
     sigma_s: float = 0.1            # Gaussian label width (s)
+    s_sigma_s: float | None = None  # S label width (s); None: sigma_s
     n_traces: int = 4000            # synthetic records
     duration_s: float = 60.0
     events_per_trace: float = 1.5

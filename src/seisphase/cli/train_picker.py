@@ -38,6 +38,10 @@ def add_parser(sub) -> None:
     p.add_argument("--context", type=int,
                    help="long-range blocks: 0 sees 3.9 s around each output, 1 6.5 s, 2 11.6 s, "
                         "3 21.8 s (default 2; with --init: the picker's)")
+    p.add_argument("--s-label-width", type=float, metavar="SECONDS",
+                   help="standard deviation of the Gaussian S labels (default 0.2 s with "
+                        "--waveforms: analyst S picks are less precise; else 0.1 s or the "
+                        "--init picker's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     p.add_argument("--quiet", action="store_true", help="no loss lines while training")
@@ -48,7 +52,7 @@ def run(args) -> int:
     from dataclasses import replace
 
     from seisphase.errors import ConfigError
-    from seisphase.picker import Picker, PickerConfig, train_picker
+    from seisphase.picker import REAL_S_SIGMA_S, Picker, PickerConfig, train_picker
 
     if (args.waveforms is None) != (args.picks is None):
         raise ConfigError("--waveforms and --picks go together: the records and their analyst picks")
@@ -66,8 +70,13 @@ def run(args) -> int:
     base = init.config if init else PickerConfig(**shape)
     if args.synthetic_records is not None:
         base = replace(base, n_traces=args.synthetic_records)
+    s_sigma = args.s_label_width
+    if s_sigma is None:
+        s_sigma = REAL_S_SIGMA_S if args.waveforms else base.s_sigma_s
+    if s_sigma is not None and not s_sigma > 0:
+        raise ConfigError(f"--s-label-width must be positive, got {s_sigma}")
     cfg = replace(base, max_steps=steps, lr=lr, seed=args.seed, max_seconds=1e9,
-                  calibrate=not args.waveforms)
+                  calibrate=not args.waveforms, s_sigma_s=s_sigma)
     extra = None
     if args.waveforms:
         from seisphase.data.continuous_records import records_from_waveforms
