@@ -101,6 +101,7 @@ def run(args) -> int:
         from seisphase.picker_crossfit import thresholds_on_records
 
         tp, ts, tsv = thresholds_on_records(picker, args.waveforms, args.picks)
+        # calibrate=True again: a later --init without records recalibrates on synthetic ones
         picker.config = replace(picker.config, threshold_p=tp, threshold_s=ts,
                                 threshold_s_vertical=tsv, calibrate=True)
         picker.history_["thresholds_from"] = f"{len(args.waveforms)} labelled waveform file(s)"
