@@ -42,8 +42,9 @@ def add_parser(sub) -> None:
     g.add_argument("--threshold-s", metavar="P",
                    help="S trigger probability (default: as --threshold-p), or precision:0.9")
     g.add_argument("--threshold-s-vertical", metavar="P",
-                   help="S trigger probability at stations without horizontals (default: a "
-                        "picker's calibrated one, else --threshold-s)")
+                   help="S trigger probability at stations without horizontals (default: the "
+                        "picker's own, chosen on labelled records by train-picker --waveforms; "
+                        "else --threshold-s)")
     g.add_argument("--min-separation", type=float, default=1.0, metavar="SECONDS",
                    help="minimum time between two picks of one phase and station (default 1)")
     g = p.add_argument_group("outputs")
