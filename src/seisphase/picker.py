@@ -47,7 +47,7 @@ REAL_S_SIGMA_S = 0.2
 """S label width (s) when fine-tuning on real records (:func:`seisphase.picker_crossfit.
 cross_fit_picker`, ``seisphase train-picker --waveforms``). Analyst S picks are less precise
 than synthetic ones; on the 92 real records (station cross-fit, 3 seeds) fine-tuning with 0.2 s
-S labels gave S F1 0.753 ± 0.014 at 0.5 s against 0.734 ± 0.010 with 0.1 s (P unchanged,
+S labels gave S F1 0.754 ± 0.014 at 0.5 s against 0.734 ± 0.010 with 0.1 s (P unchanged,
 0.822; S F1 at 0.1 s equal, 0.617; S residual std 0.12 s against 0.09 s)."""
 
 
