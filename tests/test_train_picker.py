@@ -162,3 +162,29 @@ def test_cli_scan_picks_with_the_pickers_own_thresholds_unless_told(tmp_path):
     assert main(["scan", str(tmp_path / "p"), *files, "--quiet", "--stride", "4", "--out", str(out),
                  "--threshold-p", "0.01", "--threshold-s", "0.01"]) == 0
     assert len(pd.read_csv(out)) > 0
+
+
+def test_cli_fine_tuning_on_records_defaults_to_the_cross_fit_recipe(tmp_path, monkeypatch):
+    """--init with --waveforms fine-tunes as cross_fit_picker measures it: 70 % real crops,
+    0.2-s S labels, lr 1e-3; training from scratch with records mixes in 50 %."""
+    import seisphase.picker as picker_module
+    from seisphase.picker import PickerConfig, train_picker
+
+    train_picker(PickerConfig(n_traces=4, duration_s=20, max_steps=2, batch_size=4, width=8,
+                              context=0, calibrate=False)).save(tmp_path / "base")
+    files, picks = _real()
+    picks.to_csv(tmp_path / "picks.csv", index=False)
+    seen = []
+
+    def spy(config, extra=None, extra_fraction=0.3, **kw):
+        seen.append((extra_fraction, config.s_sigma_s, config.lr))
+        return train_picker(config, extra=extra, extra_fraction=extra_fraction, **kw)
+
+    monkeypatch.setattr(picker_module, "train_picker", spy)
+    common = ["--waveforms", *files, "--picks", str(tmp_path / "picks.csv"), "--steps", "1",
+              "--synthetic-records", "4", "--quiet"]
+    assert main(["train-picker", "--init", str(tmp_path / "base"), *common, "--out", str(tmp_path / "a")]) == 0
+    assert main(["train-picker", "--width", "8", "--context", "0", *common, "--out", str(tmp_path / "b")]) == 0
+    assert main(["train-picker", "--init", str(tmp_path / "base"), *common, "--real-fraction", "0.3",
+                 "--s-label-width", "0.15", "--out", str(tmp_path / "c")]) == 0
+    assert seen == [(0.7, 0.2, 1e-3), (0.5, 0.2, 2e-3), (0.3, 0.15, 1e-3)]

@@ -24,8 +24,9 @@ def add_parser(sub) -> None:
     p.add_argument("--waveforms", nargs="+", metavar="FILE",
                    help="continuous waveforms (any ObsPy format) with analyst picks")
     p.add_argument("--picks", metavar="FILE", help="their picks: CSV or QuakeML")
-    p.add_argument("--real-fraction", type=float, default=0.5,
-                   help="share of each batch cut from --waveforms (default 0.5)")
+    p.add_argument("--real-fraction", type=float,
+                   help="share of each batch cut from --waveforms (default 0.7 with --init, "
+                        "as cross_fit_picker measures it; 0.5 otherwise)")
     p.add_argument("--record-s", type=float, default=30.0,
                    help="length of the records cut from --waveforms, s (default 30)")
     p.add_argument("--steps", type=int,
@@ -56,8 +57,11 @@ def run(args) -> int:
 
     if (args.waveforms is None) != (args.picks is None):
         raise ConfigError("--waveforms and --picks go together: the records and their analyst picks")
-    if not 0 <= args.real_fraction <= 1:
-        raise ConfigError(f"--real-fraction must be between 0 and 1, got {args.real_fraction}")
+    real_fraction = args.real_fraction
+    if real_fraction is None:
+        real_fraction = 0.7 if args.init else 0.5
+    if not 0 <= real_fraction <= 1:
+        raise ConfigError(f"--real-fraction must be between 0 and 1, got {real_fraction}")
     init = Picker.load(args.init) if args.init else None
     steps = args.steps if args.steps is not None else (1500 if init else 3000)
     lr = args.lr if args.lr is not None else (1e-3 if init else 2e-3)
@@ -95,7 +99,7 @@ def run(args) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    picker = train_picker(cfg, extra=extra, extra_fraction=args.real_fraction,
+    picker = train_picker(cfg, extra=extra, extra_fraction=real_fraction,
                           progress=not args.quiet, init=init)
     if args.waveforms:
         from seisphase.picker_crossfit import thresholds_on_records
