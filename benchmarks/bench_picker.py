@@ -180,6 +180,8 @@ def quality_synthetic(picker, args) -> dict:
 
 
 def main(argv=None) -> int:
+    from seisphase.picker import FINETUNE_LR, FINETUNE_REAL_FRACTION, FINETUNE_STEPS
+
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model-dir", help="saved picker (Picker.save); default: train one")
     p.add_argument("--train-steps", type=int, default=3000)
@@ -191,10 +193,10 @@ def main(argv=None) -> int:
     p.add_argument("--cross-fit", action="store_true",
                    help="also fine-tune the picker on one station half's real records and score "
                         "the other (and swap)")
-    p.add_argument("--real-fraction", type=float, default=0.7,
+    p.add_argument("--real-fraction", type=float, default=FINETUNE_REAL_FRACTION,
                    help="with --cross-fit: share of real crops per batch")
-    p.add_argument("--finetune-steps", type=int, default=1500, help="with --cross-fit")
-    p.add_argument("--finetune-lr", type=float, default=1e-3, help="with --cross-fit")
+    p.add_argument("--finetune-steps", type=int, default=FINETUNE_STEPS, help="with --cross-fit")
+    p.add_argument("--finetune-lr", type=float, default=FINETUNE_LR, help="with --cross-fit")
     p.add_argument("--crossfit-seeds", type=int, nargs="+", default=[0],
                    help="with --cross-fit: one cross-fit per seed, then F1 mean ± std")
     p.add_argument("--config", default="{}",

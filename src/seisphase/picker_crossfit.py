@@ -23,7 +23,14 @@ from seisphase.data.continuous_records import records_from_waveforms
 from seisphase.data.picklist import read_picks
 from seisphase.errors import ConfigError, DataError
 from seisphase.pick_scoring import match_picks, station_keys
-from seisphase.picker import REAL_S_SIGMA_S, Picker, train_picker
+from seisphase.picker import (
+    FINETUNE_LR,
+    FINETUNE_REAL_FRACTION,
+    FINETUNE_STEPS,
+    REAL_S_SIGMA_S,
+    Picker,
+    train_picker,
+)
 from seisphase.picks import extract_picks, picks_to_dataframe, vertical_only
 from seisphase.scan import scan
 
@@ -142,8 +149,9 @@ def _hours(streams) -> float:
     return sum(max(tr.stats.endtime - tr.stats.starttime for tr in st) for st in streams) / 3600
 
 
-def cross_fit_picker(files, picks, base: Picker, *, steps: int = 1500, lr: float = 1e-3,
-                     real_fraction: float = 0.7, stride: int = 4, record_s: float = 30.0,
+def cross_fit_picker(files, picks, base: Picker, *, steps: int = FINETUNE_STEPS,
+                     lr: float = FINETUNE_LR, real_fraction: float = FINETUNE_REAL_FRACTION,
+                     stride: int = 4, record_s: float = 30.0,
                      tolerances=(0.5, 0.1), seed: int = 0, s_sigma_s: float | None = REAL_S_SIGMA_S,
                      progress=None) -> CrossFit:
     """Fine-tune ``base`` on one station half's records, pick the other half; swap (see module).

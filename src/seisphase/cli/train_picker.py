@@ -6,6 +6,8 @@ import sys
 
 
 def add_parser(sub) -> None:
+    # help texts spell out seisphase.picker.FINETUNE_* (importing it here would load torch
+    # for every command)
     p = sub.add_parser(
         "train-picker", help="train (or fine-tune) the scan-ready picker used by 'scan'",
         description="Train the fully convolutional picker on synthetic continuous records "
@@ -53,18 +55,26 @@ def run(args) -> int:
     from dataclasses import replace
 
     from seisphase.errors import ConfigError
-    from seisphase.picker import REAL_S_SIGMA_S, Picker, PickerConfig, train_picker
+    from seisphase.picker import (
+        FINETUNE_LR,
+        FINETUNE_REAL_FRACTION,
+        FINETUNE_STEPS,
+        REAL_S_SIGMA_S,
+        Picker,
+        PickerConfig,
+        train_picker,
+    )
 
     if (args.waveforms is None) != (args.picks is None):
         raise ConfigError("--waveforms and --picks go together: the records and their analyst picks")
     real_fraction = args.real_fraction
     if real_fraction is None:
-        real_fraction = 0.7 if args.init else 0.5
+        real_fraction = FINETUNE_REAL_FRACTION if args.init else 0.5
     if not 0 <= real_fraction <= 1:
         raise ConfigError(f"--real-fraction must be between 0 and 1, got {real_fraction}")
     init = Picker.load(args.init) if args.init else None
-    steps = args.steps if args.steps is not None else (1500 if init else 3000)
-    lr = args.lr if args.lr is not None else (1e-3 if init else 2e-3)
+    steps = args.steps if args.steps is not None else (FINETUNE_STEPS if init else 3000)
+    lr = args.lr if args.lr is not None else (FINETUNE_LR if init else 2e-3)
     if steps < 1 or not lr > 0:
         raise ConfigError("--steps must be at least 1 and --lr positive")
     shape = {k: v for k, v in (("width", args.width), ("context", args.context)) if v is not None}
