@@ -22,6 +22,12 @@ records (``--synthetic-records`` of them, 45 events per hour each: overlapping e
 so that the unscannable half window at each end (2 s, or 5.8 s for ``context`` 2) touches few
 picks; thresholds from the picker's config.
 
+**Pick-time jitter.** Users see probabilities change with the window start time: each
+synthetic and real stream is scanned again with its first 1 .. stride-1 samples dropped, and
+every pick is compared with the same pick of the unshifted scan
+(:func:`~seisphase.pick_scoring.shift_jitter`; stride 4 and 10). Printed: pairs, picks found in
+only one of the two scans, mean / std / MAE / max of the time differences in ms.
+
 **Fine-tuned on real records** (``--cross-fit [--finetune-steps N]``): what ``seisphase
 train-picker --init PICKER --waveforms ... --picks ...`` does, station-grouped: the picker is
 fine-tuned on one half of the stations' records (cut by
@@ -158,15 +164,47 @@ def quality_real_crossfit(args, base) -> dict:
     return f1
 
 
-def quality_synthetic(picker, args) -> dict:
+def synthetic_records(args):
+    """The held-out synthetic stream (``--synthetic-records`` x 30 min) and its picks."""
     from seisphase.data.continuous_synthetic import EVALUATION_EVENTS_PER_HOUR, make_continuous
+
+    return make_continuous(args.synthetic_records, SYNTHETIC_RECORD_S, seed=12345,
+                           events_per_trace=SYNTHETIC_RECORD_S * EVALUATION_EVENTS_PER_HOUR / 3600,
+                           as_stream=True)
+
+
+def jitter(picker, args) -> dict:
+    """Pick-time jitter under sub-stride shifts of the data start
+    (:func:`seisphase.pick_scoring.shift_jitter`), at the picker's own thresholds."""
+    import obspy
+    import pandas as pd
+
+    from seisphase.pick_scoring import shift_jitter
+
+    files = sorted(pd.read_csv(RECORDS / "picks.csv")["file"].unique())
+    data = {"synthetic": synthetic_records(args)[0],
+            "real records": [obspy.read(str(RECORDS / f)) for f in files]}
+    print("\npick-time jitter: the data start 1 .. stride-1 samples later; each pick against "
+          "the same pick of the unshifted scan (ms)")
+    print(f"{'data':14}{'stride':>7}{'phase':>6}{'pairs':>7}{'unpaired':>9}{'mean':>7}{'std':>7}"
+          f"{'MAE':>7}{'max':>7}")
+    out = {}
+    for name, streams in data.items():
+        for stride in sorted({args.stride, 10}):
+            out[name, stride] = j = shift_jitter(streams, picker, stride=stride, **picker.thresholds())
+            for phase in ("P", "S"):
+                q = j[phase]
+                print(f"{name:14}{stride:>7}{phase:>6}{q['n_pairs']:>7}{q['unpaired']:>9}"
+                      + "".join(f"{1000 * q[k]:>7.1f}" for k in ("mean_s", "std_s", "mae_s", "max_s")))
+    return out
+
+
+def quality_synthetic(picker, args) -> dict:
     from seisphase.pick_scoring import format_scores, match_picks
     from seisphase.picker_crossfit import picks_at
     from seisphase.scan import scan
 
-    stream, reference = make_continuous(args.synthetic_records, SYNTHETIC_RECORD_S, seed=12345,
-                                        events_per_trace=SYNTHETIC_RECORD_S * EVALUATION_EVENTS_PER_HOUR / 3600,
-                                        as_stream=True)
+    stream, reference = synthetic_records(args)
     probs, report = scan(stream, picker, stride=args.stride)
     picks = picks_at([probs], **picker.thresholds())
     print(f"\nsynthetic continuous: {args.synthetic_records} records x {SYNTHETIC_RECORD_S:.0f} s "
@@ -224,6 +262,7 @@ def main(argv=None) -> int:
     if not args.no_quality:
         quality_synthetic(picker, args)
         quality_real(picker, args)
+        jitter(picker, args)
     if args.cross_fit:
         quality_real_crossfit(args, picker)
     return 0

@@ -3,6 +3,7 @@ handling, gaps, resampling, and the ``seisphase scan`` command."""
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -130,6 +131,47 @@ def test_shifting_input_by_k_strides_shifts_probabilities_by_k_samples(linear_mo
         a, b = _by_channel(pf)[c], _by_channel(pc)[c]
         assert b.stats.starttime == a.stats.starttime + k * a.stats.delta
         np.testing.assert_allclose(b.data, a.data[k:], atol=1e-6)
+
+
+class CoarseModel(ImpulseModel):
+    """Like ImpulseModel, but blind to where the spike sits within 0.3 s: its P probability
+    is a plateau, so the peak (and the pick) follows the window grid, not the data."""
+
+    def predict_proba(self, x):
+        w = np.asarray(getattr(x, "waveforms", x), dtype=np.float64)
+        z = np.abs(w[:, self.components_.index("Z")])
+        d = np.round((z.argmax(1) - 200) / 30.0) * 30.0
+        p = 0.9 * np.exp(-((d / 20.0) ** 2)) * (z.max(1) > 1.0)
+        return np.stack([p, np.zeros_like(p), 1 - p], axis=1)
+
+
+def test_pick_jitter_under_sub_stride_shifts():
+    from seisphase.pick_scoring import shift_jitter
+
+    st = make_stream(n=6000, spikes=[12.34, 33.37, 47.71])
+    smooth = shift_jitter(st, ImpulseModel(), stride=10)
+    assert smooth["shifts"] == list(range(1, 10))
+    p = smooth["P"]
+    assert (p["n_picks"], p["n_pairs"], p["unpaired"]) == (3, 27, 0)
+    # peak refinement keeps a pick within a few ms of where it was, far below the 50 ms a
+    # pick on the 0.1-s grid could move; the data only moved, so no pick came or went
+    assert p["max_s"] < 0.01 and abs(p["mean_s"]) <= p["mae_s"] <= p["max_s"]
+    assert smooth["S"]["n_pairs"] == 0 and math.isnan(smooth["S"]["std_s"])
+    coarse = shift_jitter(st, CoarseModel(), stride=10)["P"]
+    assert coarse["n_pairs"] == 27 and coarse["max_s"] > 0.05 and coarse["std_s"] > 5 * p["std_s"]
+    same = shift_jitter([st, make_stream(n=3000, spikes=[20.0], sta="BBB")], ImpulseModel(),
+                        stride=10, shifts=[0])["P"]
+    assert (same["n_pairs"], same["max_s"]) == (4, 0.0)
+
+
+def test_pick_jitter_checks_stride_and_shifts():
+    from seisphase.pick_scoring import shift_jitter
+
+    st = make_stream(n=1000)
+    with pytest.raises(DataError, match="stride"):
+        shift_jitter(st, ImpulseModel(), stride=0)
+    with pytest.raises(DataError, match="shifts"):
+        shift_jitter(st, ImpulseModel(), stride=4, shifts=[-1])
 
 
 def test_gaps_split_segments_and_short_ones_are_reported():
