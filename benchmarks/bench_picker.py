@@ -33,7 +33,8 @@ train-picker --init PICKER --waveforms ... --picks ...`` does, station-grouped: 
 fine-tuned on one half of the stations' records (cut by
 :func:`~seisphase.data.continuous_records.records_from_waveforms`, mixed with synthetic crops,
 ``--real-fraction`` of each batch), its thresholds are chosen on that half, and it picks the
-other half; then the halves swap and the picks of both are scored together.
+other half; then the halves swap and the picks of both are scored together. ``--folds K``:
+K station groups instead of two halves, each picked by a picker fine-tuned on the others.
 
     python benchmarks/bench_picker.py --train-steps 3000 --config '{"max_seconds": 1e9}' \
         --save bench-results/picker --cross-fit --crossfit-seeds 0 1 2
@@ -151,10 +152,11 @@ def quality_real_crossfit(args, base) -> dict:
     for seed in args.crossfit_seeds:
         result = cross_fit_picker(files, reference, base, steps=args.finetune_steps,
                                   lr=args.finetune_lr, real_fraction=args.real_fraction,
-                                  stride=args.stride, seed=seed, progress=print)
+                                  stride=args.stride, seed=seed, folds=args.folds,
+                                  progress=print)
         for tol, scores in result.scores.items():
-            print(format_scores(scores, f"\npicknet cross-fitted on real records (seed {seed}), "
-                                        f"tolerance {tol} s"))
+            print(format_scores(scores, f"\npicknet cross-fitted on real records ({args.folds} "
+                                        f"station folds, seed {seed}), tolerance {tol} s"))
         for phase in f1:
             f1[phase].append(result.scores[0.5][phase]["f1"])
     if len(args.crossfit_seeds) > 1:
@@ -235,6 +237,9 @@ def main(argv=None) -> int:
                    help="with --cross-fit: share of real crops per batch")
     p.add_argument("--finetune-steps", type=int, default=FINETUNE_STEPS, help="with --cross-fit")
     p.add_argument("--finetune-lr", type=float, default=FINETUNE_LR, help="with --cross-fit")
+    p.add_argument("--folds", type=int, default=2,
+                   help="with --cross-fit: station groups (each picked by a picker fine-tuned on "
+                        "the others)")
     p.add_argument("--crossfit-seeds", type=int, nargs="+", default=[0],
                    help="with --cross-fit: one cross-fit per seed, then F1 mean ± std")
     p.add_argument("--config", default="{}",

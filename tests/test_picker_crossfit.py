@@ -36,6 +36,9 @@ def test_station_halves_partition_evenly():
     halves = cf.station_halves(["B.X", "A.Y", "A.Y", "C.Z", "D.W", "E.V"])
     assert set(halves) == {"A.Y", "B.X", "C.Z", "D.W", "E.V"}
     assert sorted(halves.values()) == [0, 0, 0, 1, 1]
+    folds = cf.station_folds(["B.X", "A.Y", "C.Z", "D.W", "E.V", "F.U", "G.T"], 3)
+    assert sorted(folds.values()) == [0, 0, 0, 1, 1, 2, 2]
+    assert folds["A.Y"] != folds["B.X"] != folds["C.Z"]
 
 
 def test_every_record_is_picked_by_a_picker_that_never_saw_its_station(base, monkeypatch):
@@ -51,14 +54,35 @@ def test_every_record_is_picked_by_a_picker_that_never_saw_its_station(base, mon
     result = cf.cross_fit_picker(files, picks, base, steps=2, real_fraction=0.5, tolerances=(0.5, 0.1))
     assert len(trained_on) == 2 and not trained_on[0] & trained_on[1]
     for h, stations in enumerate(trained_on):
-        assert stations == {s for s, k in result.halves.items() if k == h}
-    assert {".".join(q.trace_id.split(".")[:2]) for q in result.picks} <= set(result.halves)
+        assert stations == {s for s, k in result.folds.items() if k == h}
+    assert {".".join(q.trace_id.split(".")[:2]) for q in result.picks} <= set(result.folds)
     assert set(result.thresholds) == {0, 1}
     assert all(t in cf.THRESHOLDS for pair in result.thresholds.values() for t in pair)
     assert set(result.scores) == {0.5, 0.1}
     assert result.scores[0.5]["P"]["n_reference"] == (picks.phase == "P").sum()
     assert result.hours == pytest.approx(len(files) * 90 / 3600, rel=1e-3)
     assert result.steps == [2, 2]
+
+
+def test_more_folds_fine_tune_on_all_other_folds(base, monkeypatch):
+    files, picks = _records(5)
+    trained_on = []
+
+    def spy(config, extra=None, **kw):
+        trained_on.append((config.seed, set(extra[1]["station_id"])))
+        return train_picker(config, extra=extra, **kw)
+
+    monkeypatch.setattr(cf, "train_picker", spy)
+    result = cf.cross_fit_picker(files, picks, base, steps=2, folds=3, seed=1)
+    assert sorted(result.folds.values()) == [0, 0, 1, 1, 2]
+    assert set(result.thresholds) == {0, 1, 2} and result.steps == [2, 2, 2]
+    for (seed, stations), k in zip(trained_on, (2, 1, 0), strict=True):
+        assert seed == 3 * 1 + 2 - k
+        assert stations == {s for s, g in result.folds.items() if g != k}
+    assert result.scores[0.5]["P"]["n_reference"] == (picks.phase == "P").sum()
+    for bad in (1, 6, 2.5):
+        with pytest.raises(ConfigError, match="folds"):
+            cf.cross_fit_picker(files, picks, base, steps=1, folds=bad)
 
 
 def _probs(sta, zero_filled, s_peaks, p_peaks=()):
