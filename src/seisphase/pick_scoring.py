@@ -122,7 +122,7 @@ def match_picks(picks_df, reference_df, tolerance_s: float = 0.5, hours: float |
 
 def shift_jitter(stream, model, stride: int = 10, shifts=None, tolerance_s: float = 0.5,
                  **pick_options) -> dict:
-    """How far picks move when the data start by less than one stride later.
+    """How far picks move when the data start less than one stride later.
 
     A scan's windows start at the first sample and every ``stride`` samples after it, so
     dropping ``s < stride`` samples puts every window somewhere else in the data: the
@@ -169,7 +169,6 @@ def shift_jitter(stream, model, stride: int = 10, shifts=None, tolerance_s: floa
     if any(s < 0 for s in shifts):
         raise DataError(f"shifts must be whole numbers of samples >= 0, got {shifts}")
     rate = float(model.sampling_rate_)
-
     streams = list(stream) if isinstance(stream, (list, tuple)) else [stream]
 
     def picks_of(shift):
