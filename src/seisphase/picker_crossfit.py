@@ -10,7 +10,7 @@ group's records. Every record is thus picked by a model that never saw its stati
 thresholds chosen without it, and the picks of all groups are scored together
 (:func:`~seisphase.pick_scoring.match_picks`). It is what ``benchmarks/bench_picker.py
 --cross-fit`` and the demo report for the shipped real records. More folds fine-tune on more
-of the records each time (on the 92 shipped records, 4 folds: 69 records instead of 46), which
+of the records each time (on the 92 shipped records, 4 folds: 66–72 records instead of 41–51), which
 is closer to what a picker fine-tuned on all of them would do.
 """
 
