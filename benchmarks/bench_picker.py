@@ -101,14 +101,14 @@ def quality_real(picker, args) -> dict:
     import pandas as pd
 
     from seisphase.pick_scoring import format_scores, match_picks, stalta_picks
-    from seisphase.picker_crossfit import best_thresholds, picks_at, station_halves
+    from seisphase.picker_crossfit import best_thresholds, picks_at, station_folds
     from seisphase.picks import picks_to_dataframe
 
     reference = pd.read_csv(RECORDS / "picks.csv")
     files = sorted(reference["file"].unique())
     streams = [obspy.read(str(RECORDS / f)) for f in files]
     sta_of = {f: f"{st[0].stats.network}.{st[0].stats.station}" for f, st in zip(files, streams, strict=True)}
-    half = station_halves(sta_of.values())
+    half = station_folds(sta_of.values(), 2)
     stations = sorted(half)
     hours = [sum(st[0].stats.npts / 360000 for f, st in zip(files, streams, strict=True)
                  if half[sta_of[f]] == h) for h in (0, 1)]

@@ -32,8 +32,8 @@ def _records(n_stations: int):
     return [REAL / f for f in sorted(picks.file.unique())], picks.drop(columns="sta")
 
 
-def test_station_halves_partition_evenly():
-    halves = cf.station_halves(["B.X", "A.Y", "A.Y", "C.Z", "D.W", "E.V"])
+def test_station_folds_partition_evenly():
+    halves = cf.station_folds(["B.X", "A.Y", "A.Y", "C.Z", "D.W", "E.V"], 2)
     assert set(halves) == {"A.Y", "B.X", "C.Z", "D.W", "E.V"}
     assert sorted(halves.values()) == [0, 0, 0, 1, 1]
     folds = cf.station_folds(["B.X", "A.Y", "C.Z", "D.W", "E.V", "F.U", "G.T"], 3)

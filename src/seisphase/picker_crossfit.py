@@ -75,11 +75,6 @@ def station_folds(stations, folds: int = 2) -> dict:
     return {s: i % folds for i, s in enumerate(sorted(set(stations)))}
 
 
-def station_halves(stations) -> dict:
-    """Two station groups of (nearly) equal size: sorted ``NET.STA`` codes alternate 0, 1."""
-    return station_folds(stations, 2)
-
-
 def _picks(probabilities: list, threshold_p: float, threshold_s: float,
            threshold_s_vertical: float | None = None) -> list:
     return [q for probs in probabilities
@@ -145,7 +140,7 @@ def thresholds_on_records(picker: Picker, streams: list, picks, stride: int = 4,
     """:func:`best_thresholds` of ``picker`` on labelled records: ObsPy streams (or waveform
     files) and their analyst picks (path or DataFrame). ``seisphase train-picker`` uses it to
     set a fine-tuned picker's thresholds on the records it was fine-tuned on, which is what
-    :func:`cross_fit_picker` does for each station half (and so what its scores measure)."""
+    :func:`cross_fit_picker` does for each fold (and so what its scores measure)."""
     import obspy
 
     streams = [st if isinstance(st, obspy.Stream) else obspy.read(str(st)) for st in streams]
@@ -208,13 +203,13 @@ def cross_fit_picker(files, picks, base: Picker, *, steps: int = FINETUNE_STEPS,
                           f"({n_stations}), got {folds!r}")
     group = station_folds(station_of.values(), folds)
     ref_fold = (reference.network + "." + reference.station).map(group)
+    widths = {} if s_sigma_s is None else {"s_sigma_s": s_sigma_s}
     found, thresholds, steps_run = [], {}, []
     for k in reversed(range(folds)):
         fit = [f for f in streams if group[station_of[f]] != k]
         test = [f for f in streams if group[station_of[f]] == k]
         known = reference[ref_fold.notna() & (ref_fold != k)]
         traces, table, _ = records_from_waveforms(fit, known, record_s=record_s)
-        widths = {} if s_sigma_s is None else {"s_sigma_s": s_sigma_s}
         picker = train_picker(replace(base.config, max_steps=steps, lr=lr,
                                       seed=folds * seed + folds - 1 - k,
                                       max_seconds=1e9, calibrate=False, **widths),
