@@ -96,17 +96,24 @@ def _scan_all(streams, picker, stride):
     return [scan(st, picker, stride=stride)[0] for st in streams]
 
 
-def quality_real(picker, args) -> dict:
+def real_records():
+    """The shipped real records: analyst picks, file names (relative to ``RECORDS``), streams."""
     import obspy
+    import pandas as pd
+
+    reference = pd.read_csv(RECORDS / "picks.csv")
+    files = sorted(reference["file"].unique())
+    return reference, files, [obspy.read(str(RECORDS / f)) for f in files]
+
+
+def quality_real(picker, args, real) -> dict:
     import pandas as pd
 
     from seisphase.pick_scoring import format_scores, match_picks, stalta_picks
     from seisphase.picker_crossfit import best_thresholds, picks_at, station_folds
     from seisphase.picks import picks_to_dataframe
 
-    reference = pd.read_csv(RECORDS / "picks.csv")
-    files = sorted(reference["file"].unique())
-    streams = [obspy.read(str(RECORDS / f)) for f in files]
+    reference, files, streams = real
     sta_of = {f: f"{st[0].stats.network}.{st[0].stats.station}" for f, st in zip(files, streams, strict=True)}
     half = station_folds(sta_of.values(), 2)
     stations = sorted(half)
@@ -175,17 +182,13 @@ def synthetic_records(args):
                            as_stream=True)
 
 
-def jitter(picker, args) -> dict:
+def jitter(picker, args, synthetic, real) -> dict:
     """Pick-time jitter under sub-stride shifts of the data start
-    (:func:`seisphase.pick_scoring.shift_jitter`), at the picker's own thresholds."""
-    import obspy
-    import pandas as pd
-
+    (:func:`seisphase.pick_scoring.shift_jitter`), at the picker's own thresholds, on the
+    synthetic stream and the real records' streams."""
     from seisphase.pick_scoring import shift_jitter
 
-    files = sorted(pd.read_csv(RECORDS / "picks.csv")["file"].unique())
-    data = {"synthetic": synthetic_records(args)[0],
-            "real records": [obspy.read(str(RECORDS / f)) for f in files]}
+    data = {"synthetic": synthetic, "real records": real}
     print("\npick-time jitter: the data start 1 .. stride-1 samples later; each pick against "
           "the same pick of the unshifted scan (ms)")
     print(f"{'data':14}{'stride':>7}{'phase':>6}{'pairs':>7}{'unpaired':>9}{'mean':>7}{'std':>7}"
@@ -201,12 +204,11 @@ def jitter(picker, args) -> dict:
     return out
 
 
-def quality_synthetic(picker, args) -> dict:
+def quality_synthetic(picker, args, stream, reference) -> dict:
     from seisphase.pick_scoring import format_scores, match_picks
     from seisphase.picker_crossfit import picks_at
     from seisphase.scan import scan
 
-    stream, reference = synthetic_records(args)
     probs, report = scan(stream, picker, stride=args.stride)
     picks = picks_at([probs], **picker.thresholds())
     print(f"\nsynthetic continuous: {args.synthetic_records} records x {SYNTHETIC_RECORD_S:.0f} s "
@@ -265,9 +267,11 @@ def main(argv=None) -> int:
     if not args.no_speed:
         speed(picker, args)
     if not args.no_quality:
-        quality_synthetic(picker, args)
-        quality_real(picker, args)
-        jitter(picker, args)
+        stream, reference = synthetic_records(args)
+        real = real_records()
+        quality_synthetic(picker, args, stream, reference)
+        quality_real(picker, args, real)
+        jitter(picker, args, stream, real[2])
     if args.cross_fit:
         quality_real_crossfit(args, picker)
     return 0
